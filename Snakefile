@@ -1,0 +1,25 @@
+# sparsefield: receptive fields from spikes (and, later, from sparse coding).
+#
+# A table of contents: configuration and checks live in workflow/rules/common.smk,
+# one .smk per stage, and `rule all` asks for what common.smk says is final.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/rf.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,498 @@
+"""One recording: spike times, trigger times and the stimulus, read and checked.
+
+A recording is described by one row of ``config/recordings.tsv``; see
+:data:`SHEET_COLUMNS` for the columns and :func:`load_recording` for what
+each one means.  Everything a user can get wrong is checked here, once, and
+reported as :class:`sparsefield.errors.InputError` naming the file (or the
+sheet row) and the problem; code downstream trusts a :class:`Recording`.
+"""
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sparsefield.errors import InputError
+from sparsefield.io.readers import FORMATS, check_file, infer_format, read_variables
+
+#: Columns of the recordings sheet, in their documented order.
+SHEET_COLUMNS = (
+    "recording_id",
+    "format",
+    "spikes_file",
+    "triggers_file",
+    "stimulus_file",
+    "spikes_key",
+    "triggers_key",
+    "stimulus_key",
+    "frame_height",
+    "frame_width",
+    "stimulus_axes",
+    "pixel_order",
+    "time_unit",
+)
+
+#: Value used when a column is absent from the row or its cell is empty/NaN.
+SHEET_DEFAULTS = {
+    "format": "auto",
+    "spikes_key": "DN_spiketimes",
+    "triggers_key": "DN_triggertimes",
+    "stimulus_key": "DN_stim",
+    "stimulus_axes": "hwt",
+    "pixel_order": "C",
+    "time_unit": "s",
+}
+
+#: Columns whose empty cell means "the same file as this other column".
+SHEET_FALLBACKS = {
+    "triggers_file": "spikes_file",
+    "stimulus_file": "spikes_file",
+}
+
+#: Columns that must be filled in every row.  ``frame_height`` and
+#: ``frame_width`` are also required when ``stimulus_axes`` is ``tp``/``pt``.
+SHEET_REQUIRED = ("recording_id", "spikes_file")
+
+#: Accepted values of the enumerated columns.
+STIMULUS_AXES = ("hwt", "htw", "wht", "wth", "thw", "twh", "tp", "pt")
+PIXEL_ORDERS = ("C", "F")
+TIME_UNITS = {"s": 1.0, "ms": 1e-3}
+
+_ROLES = ("spikes", "triggers", "stimulus")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Checked spike times, trigger times and stimulus of one recording.
+
+    Attributes
+    ----------
+    recording_id : str
+        The sheet's ``recording_id``.
+    spike_times : ndarray of shape (n_spikes,)
+        Spike times in seconds, float64, sorted ascending, finite, >= 0.
+    trigger_times : ndarray of shape (n_triggers,)
+        Frame-flip times in seconds, float64, strictly increasing,
+        ``n_triggers >= 2``.  Trigger ``i`` is the onset of frame ``i``.
+    stimulus : ndarray of shape (n_triggers, n_pixels)
+        Stimulus frames in display order, float64, one row per trigger;
+        ``n_pixels = height * width`` and pixel ``row * width + col`` (C order,
+        always, whatever the file's layout).
+    frame_shape : tuple of int
+        ``(height, width)`` of one frame.
+    n_frames_dropped : int
+        Frames stored in the file beyond the last trigger, which were dropped.
+    sources : dict of str to str
+        File each role was read from: keys ``"spikes"``, ``"triggers"``,
+        ``"stimulus"``.
+    """
+
+    recording_id: str
+    spike_times: np.ndarray
+    trigger_times: np.ndarray
+    stimulus: np.ndarray
+    frame_shape: tuple
+    n_frames_dropped: int
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def n_frames(self):
+        """Number of frames kept (equal to the number of triggers)."""
+        return self.stimulus.shape[0]
+
+    def stimulus_frames(self):
+        """The stimulus as images.
+
+        Returns
+        -------
+        frames : ndarray of shape (n_frames, height, width)
+            A view of :attr:`stimulus`.
+        """
+        return self.stimulus.reshape(self.stimulus.shape[0], *self.frame_shape)
+
+    def to_npz_dict(self):
+        """Plain arrays for ``np.savez`` (rebuild with :meth:`from_npz`).
+
+        Returns
+        -------
+        arrays : dict of str to ndarray
+            ``recording_id`` (np.str_), ``spike_times`` (n_spikes,),
+            ``trigger_times`` (n_triggers,), ``stimulus`` (n_frames, n_pixels),
+            ``frame_shape`` (2,) int64, ``n_frames_dropped`` 0-d int64 and one
+            ``source_<role>`` (np.str_) per role.
+        """
+        arrays = {
+            "recording_id": np.str_(self.recording_id),
+            "spike_times": self.spike_times,
+            "trigger_times": self.trigger_times,
+            "stimulus": self.stimulus,
+            "frame_shape": np.asarray(self.frame_shape, dtype=np.int64),
+            "n_frames_dropped": np.asarray(self.n_frames_dropped, dtype=np.int64),
+        }
+        for role, path in self.sources.items():
+            arrays[f"source_{role}"] = np.str_(path)
+        return arrays
+
+    @classmethod
+    def from_npz(cls, npz):
+        """Rebuild from ``np.load(path, allow_pickle=False)`` of :meth:`to_npz_dict`.
+
+        Parameters
+        ----------
+        npz : mapping of str to ndarray
+            An opened ``.npz`` archive or any dict with the same keys.
+
+        Returns
+        -------
+        recording : Recording
+        """
+        sources = {
+            name[len("source_"):]: str(npz[name])
+            for name in npz.keys() if name.startswith("source_")
+        }
+        return cls(
+            recording_id=str(npz["recording_id"]),
+            spike_times=np.asarray(npz["spike_times"], dtype=np.float64),
+            trigger_times=np.asarray(npz["trigger_times"], dtype=np.float64),
+            stimulus=np.asarray(npz["stimulus"], dtype=np.float64),
+            frame_shape=tuple(int(size) for size in npz["frame_shape"]),
+            n_frames_dropped=int(npz["n_frames_dropped"]),
+            sources=sources,
+        )
+
+
+def load_recording(row, base_dir="."):
+    """Read and check one recording described by a row of the recordings sheet.
+
+    Parameters
+    ----------
+    row : mapping of str to object
+        One row of ``recordings.tsv`` (e.g. from ``DataFrame.to_dict("records")``).
+        A column that is absent, ``None``, NaN or blank takes its default
+        (:data:`SHEET_DEFAULTS`, :data:`SHEET_FALLBACKS`).  Columns:
+
+        ``recording_id``
+            Required; names the recording in messages and outputs.
+        ``format``
+            ``auto`` (default; each file by its extension: ``.mat`` ->
+            MATLAB, version sniffed from the content, v4-v7 via scipy and v7.3
+            via h5py; ``.npz``; ``.txt``/``.csv``/``.tsv``/``.dat`` -> text),
+            or ``mat``, ``npz``, ``text`` to force one format on every file of
+            the row.
+        ``spikes_file``
+            Required.  Relative paths are taken relative to ``base_dir``.
+        ``triggers_file``, ``stimulus_file``
+            Default: the ``spikes_file``.  A file shared by several roles is
+            read once.
+        ``spikes_key``, ``triggers_key``, ``stimulus_key``
+            Variable (MATLAB) or array (npz) names; defaults ``DN_spiketimes``,
+            ``DN_triggertimes``, ``DN_stim``.  Ignored for text files, which
+            hold one number per line.
+        ``frame_height``, ``frame_width``
+            Frame size in pixels.  When given they must match the stimulus;
+            when blank they are read off a 3-D stimulus.  Required for a
+            flattened stimulus (``tp``/``pt``).
+        ``stimulus_axes``
+            Meaning of the stored stimulus axes in order: a permutation of
+            ``hwt`` (height, width, time; default ``hwt``, the MATLAB layout
+            ``height x width x frames``), or ``tp``/``pt`` for an already
+            flattened ``frames x pixels`` / ``pixels x frames`` stimulus.
+        ``pixel_order``
+            ``C`` (default) or ``F``: how a flattened stimulus numbers its
+            pixels, ``C``: ``row * width + col``, ``F``: ``col * height + row``
+            (MATLAB's ``reshape(stim, [], n_frames)``).  With 3-D axes rows and
+            columns are named by ``stimulus_axes`` and there is nothing to
+            order, so ``F`` is refused there as a likely misunderstanding.
+        ``time_unit``
+            ``s`` (default) or ``ms``, for spike and trigger times.
+    base_dir : str or os.PathLike, default "."
+        Folder that relative paths in the row are relative to.
+
+    Returns
+    -------
+    recording : Recording
+        Spike times sorted; stimulus as ``(n_triggers, height * width)``
+        float64 in C pixel order, frames beyond the last trigger dropped.
+
+    Raises
+    ------
+    InputError
+        Source ``"recordings.tsv: <recording_id>"`` for a problem in the row
+        itself, otherwise the path of the offending file.
+    """
+    settings = _read_row(row)
+    recording_id = settings["recording_id"]
+    sources = {
+        role: _resolve(settings[f"{role}_file"], base_dir) for role in _ROLES
+    }
+
+    # Group roles by file so each file is opened once.
+    wanted = {}
+    formats = {}
+    for role in _ROLES:
+        path = sources[role]
+        check_file(path)
+        fmt = settings["format"]
+        if fmt == "auto":
+            fmt = formats.get(path) or infer_format(path)
+        formats[path] = fmt
+        if role == "stimulus" and fmt == "text":
+            raise InputError(
+                path,
+                "a stimulus cannot be read from a text file; store it in a .mat or .npz file"
+                + (" and set format to auto" if settings["format"] == "text" else ""),
+            )
+        wanted.setdefault(path, []).append(settings[f"{role}_key"])
+    contents = {path: read_variables(path, formats[path], keys) for path, keys in wanted.items()}
+
+    def variable(role):
+        return contents[sources[role]][settings[f"{role}_key"]]
+
+    unit = settings["time_unit"]
+    spike_times = _check_spike_times(sources["spikes"], variable("spikes"), unit)
+    trigger_times = _check_trigger_times(sources["triggers"], variable("triggers"), unit)
+    stimulus, frame_shape, n_frames_dropped = _check_stimulus(
+        sources["stimulus"], variable("stimulus"), settings, trigger_times.shape[0]
+    )
+    return Recording(
+        recording_id=recording_id,
+        spike_times=spike_times,
+        trigger_times=trigger_times,
+        stimulus=stimulus,
+        frame_shape=frame_shape,
+        n_frames_dropped=n_frames_dropped,
+        sources=dict(sources),
+    )
+
+
+# --- the sheet row -------------------------------------------------------------------
+
+
+def _is_blank(value):
+    if value is None:
+        return True
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    if isinstance(value, str):
+        return value.strip() == ""
+    return False
+
+
+def _text_cell(value):
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_row(row):
+    """Sheet row -> dict of every column, defaults applied, values checked."""
+    cells = {}
+    for column in SHEET_COLUMNS:
+        value = row.get(column) if hasattr(row, "get") else row[column]
+        cells[column] = None if _is_blank(value) else value
+    recording_id = cells["recording_id"]
+    if recording_id is None:
+        raise InputError("recordings.tsv", "a row has no recording_id")
+    recording_id = _text_cell(recording_id)
+    source = f"recordings.tsv: {recording_id}"
+
+    settings = {"recording_id": recording_id}
+    for column in SHEET_COLUMNS[1:]:
+        value = cells[column]
+        if value is None:
+            value = SHEET_DEFAULTS.get(column)
+        if value is None and column in SHEET_FALLBACKS:
+            value = cells[SHEET_FALLBACKS[column]]
+        if value is None and column in SHEET_REQUIRED:
+            raise InputError(source, f"column {column} is empty; it is required")
+        settings[column] = value
+
+    for column in ("format", "spikes_file", "triggers_file", "stimulus_file",
+                   "spikes_key", "triggers_key", "stimulus_key",
+                   "stimulus_axes", "pixel_order", "time_unit"):
+        settings[column] = _text_cell(settings[column])
+
+    _choice(source, settings, "format", FORMATS)
+    _choice(source, settings, "stimulus_axes", STIMULUS_AXES)
+    _choice(source, settings, "pixel_order", PIXEL_ORDERS)
+    _choice(source, settings, "time_unit", tuple(TIME_UNITS))
+
+    for column in ("frame_height", "frame_width"):
+        settings[column] = _positive_int(source, column, settings[column])
+    flattened = len(settings["stimulus_axes"]) == 2
+    if flattened and (settings["frame_height"] is None or settings["frame_width"] is None):
+        raise InputError(
+            source,
+            f"frame_height and frame_width are required when stimulus_axes is "
+            f"{settings['stimulus_axes']!r} (a flattened stimulus does not carry its frame shape)",
+        )
+    if not flattened and settings["pixel_order"] == "F":
+        raise InputError(
+            source,
+            f"pixel_order 'F' applies only to a flattened stimulus (stimulus_axes 'tp' or 'pt'); "
+            f"with stimulus_axes {settings['stimulus_axes']!r} the axes already name rows and "
+            "columns, so set pixel_order to C",
+        )
+    return settings
+
+
+def _choice(source, settings, column, allowed):
+    if settings[column] not in allowed:
+        raise InputError(
+            source,
+            f"{column} is {settings[column]!r}; expected one of {', '.join(allowed)}",
+        )
+
+
+def _positive_int(source, column, value):
+    if value is None:
+        return None
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number.is_integer() and number >= 1):
+        raise InputError(source, f"{column} is {value!r}; expected a positive whole number")
+    return int(number)
+
+
+def _resolve(path, base_dir):
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        path = os.path.join(os.fspath(base_dir), path)
+    return os.path.normpath(path)
+
+
+# --- the arrays ----------------------------------------------------------------------
+
+
+def _as_vector(path, data, what):
+    """Squeeze an (n,), (n, 1) or (1, n) array to (n,) float64."""
+    data = np.asarray(data)
+    if data.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    if data.ndim > 1 and sum(size != 1 for size in data.shape) > 1:
+        raise InputError(
+            path,
+            f"{what} must be a vector, but the stored array has shape "
+            f"{'x'.join(str(size) for size in data.shape)}",
+        )
+    return data.astype(np.float64).reshape(-1)
+
+
+def _first_nonfinite(path, values, what):
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        index = int(bad[0])
+        raise InputError(
+            path,
+            f"{what} {index} (0-based) is {values[index]}; "
+            f"{bad.size} of {values.size} {what}s are not finite",
+        )
+
+
+def _check_spike_times(path, data, unit):
+    spike_times = _as_vector(path, data, "spike times")
+    if spike_times.size == 0:
+        raise InputError(path, "spike train is empty (no spike times)")
+    _first_nonfinite(path, spike_times, "spike time")
+    negative = np.flatnonzero(spike_times < 0)
+    if negative.size:
+        index = int(negative[0])
+        raise InputError(
+            path,
+            f"spike time {index} (0-based) is negative ({spike_times[index]:g} {unit}); "
+            "spike times must be >= 0",
+        )
+    spike_times = np.sort(spike_times) * TIME_UNITS[unit]
+    return spike_times
+
+
+def _check_trigger_times(path, data, unit):
+    trigger_times = _as_vector(path, data, "trigger times")
+    _first_nonfinite(path, trigger_times, "trigger time")
+    if trigger_times.size < 2:
+        raise InputError(
+            path, f"needs at least 2 trigger times, found {trigger_times.size}"
+        )
+    steps = np.diff(trigger_times)
+    bad = np.flatnonzero(steps <= 0)
+    if bad.size:
+        index = int(bad[0])
+        raise InputError(
+            path,
+            f"trigger times must be strictly increasing, but trigger {index} (0-based) is "
+            f"{trigger_times[index]:.10g} {unit} and trigger {index + 1} is "
+            f"{trigger_times[index + 1]:.10g} {unit}",
+        )
+    return trigger_times * TIME_UNITS[unit]
+
+
+def _check_stimulus(path, data, settings, n_triggers):
+    """Stored stimulus -> (n_triggers, n_pixels) float64 in C pixel order."""
+    axes = settings["stimulus_axes"]
+    data = np.asarray(data)
+    shape_text = "x".join(str(size) for size in data.shape)
+    if data.ndim != len(axes):
+        raise InputError(
+            path,
+            f"stimulus has {data.ndim} dimensions (shape {shape_text}) but stimulus_axes "
+            f"{axes!r} describes {len(axes)}",
+        )
+    n_frames = data.shape[axes.index("t")]
+    wanted = (settings["frame_height"], settings["frame_width"])
+    if len(axes) == 3:
+        frame_shape = (data.shape[axes.index("h")], data.shape[axes.index("w")])
+        given = tuple(given or found for given, found in zip(wanted, frame_shape))
+        if given != frame_shape:
+            raise InputError(
+                path,
+                f"stimulus frames are {frame_shape[0]}x{frame_shape[1]} (height x width, from "
+                f"shape {shape_text} with stimulus_axes {axes!r}) but the sheet says "
+                f"frame_height {given[0]}, frame_width {given[1]}",
+            )
+    else:
+        frame_shape = wanted
+        n_pixels = data.shape[axes.index("p")]
+        if n_pixels != wanted[0] * wanted[1]:
+            raise InputError(
+                path,
+                f"stimulus has {n_pixels} pixels per frame (shape {shape_text} with "
+                f"stimulus_axes {axes!r}) but the sheet's frame_height x frame_width is "
+                f"{wanted[0]}x{wanted[1]} = {wanted[0] * wanted[1]}",
+            )
+    if frame_shape[0] * frame_shape[1] == 0:
+        raise InputError(path, f"stimulus frames have no pixels (shape {shape_text})")
+    if n_triggers > n_frames:
+        raise InputError(
+            path,
+            f"there are more triggers ({n_triggers}) than stimulus frames ({n_frames}); "
+            "every trigger needs a frame",
+        )
+
+    height, width = frame_shape
+    if len(axes) == 3:
+        # -> (frames, height, width); C-order flattening gives pixel = row * width + col.
+        frames = np.transpose(data, (axes.index("t"), axes.index("h"), axes.index("w")))
+        frames = frames[:n_triggers]
+    else:
+        frames = data if axes == "tp" else data.T
+        frames = frames[:n_triggers]
+        if settings["pixel_order"] == "F":
+            # Stored pixel col * height + row -> (frames, width, height) -> swap.
+            frames = frames.reshape(n_triggers, width, height).transpose(0, 2, 1)
+    stimulus = np.ascontiguousarray(frames, dtype=np.float64).reshape(n_triggers, height * width)
+
+    bad = np.flatnonzero(~np.isfinite(stimulus.reshape(-1)))
+    if bad.size:
+        frame, pixel = divmod(int(bad[0]), height * width)
+        row, col = divmod(pixel, width)
+        raise InputError(
+            path,
+            f"stimulus has {bad.size} non-finite values; the first is in frame {frame} "
+            f"(0-based), row {row}, col {col}",
+        )
+    return stimulus, (int(height), int(width)), int(n_frames - n_triggers)

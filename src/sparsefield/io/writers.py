@@ -1,0 +1,82 @@
+"""Writing a raw recording in the real MATLAB file's layout."""
+
+import os
+import secrets
+
+import numpy as np
+
+from sparsefield.errors import InputError
+
+DEFAULT_KEYS = ("DN_spiketimes", "DN_triggertimes", "DN_stim")
+
+
+def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KEYS):
+    """Write spikes, triggers and stimulus as a MATLAB v5 file, atomically.
+
+    The layout is the real recording's: spike and trigger times as float64
+    column vectors, the stimulus as a ``height x width x frames`` uint8 array,
+    compressed.  The file is written to a temporary name in the same folder and
+    renamed over ``path`` only when complete, so a failure leaves no partial
+    file.  Read it back with :func:`sparsefield.io.load_recording` and the
+    default sheet columns.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to write (written as given; no ``.mat`` is appended).
+    spike_times : array_like of shape (n_spikes,)
+        Spike times in seconds.
+    trigger_times : array_like of shape (n_triggers,)
+        Trigger (frame onset) times in seconds.
+    stimulus_hwt : array_like of shape (height, width, n_frames)
+        Stimulus frames; whole numbers in 0..255 (stored as uint8).
+    keys : tuple of str, default ("DN_spiketimes", "DN_triggertimes", "DN_stim")
+        Variable names for spike times, trigger times and stimulus.
+
+    Raises
+    ------
+    InputError
+        When an array has the wrong number of dimensions or the stimulus does
+        not fit in uint8 (source: the argument's name).
+    """
+    import scipy.io
+
+    spike_times = np.asarray(spike_times, dtype=np.float64)
+    trigger_times = np.asarray(trigger_times, dtype=np.float64)
+    stimulus_hwt = np.asarray(stimulus_hwt)
+    for name, array, ndim in (("spike_times", spike_times, 1),
+                              ("trigger_times", trigger_times, 1),
+                              ("stimulus_hwt", stimulus_hwt, 3)):
+        if array.ndim != ndim:
+            raise InputError(name, f"expected {ndim} dimension(s), got shape {array.shape}")
+    if stimulus_hwt.dtype != np.uint8:
+        values = stimulus_hwt.astype(np.float64)
+        if not (np.all(np.isfinite(values)) and np.all(values == np.round(values))
+                and values.min(initial=0) >= 0 and values.max(initial=0) <= 255):
+            raise InputError("stimulus_hwt", "must hold whole numbers in 0..255 to be stored as uint8")
+        stimulus_hwt = values.astype(np.uint8)
+    if len(keys) != 3 or len(set(keys)) != 3:
+        raise InputError("keys", f"expected three distinct variable names, got {keys!r}")
+
+    variables = {
+        keys[0]: spike_times.reshape(-1, 1),
+        keys[1]: trigger_times.reshape(-1, 1),
+        keys[2]: stimulus_hwt,
+    }
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never clobber; mode 0o666 lets the umask decide, as for any new file.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            scipy.io.savemat(handle, variables, format="5", do_compression=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise

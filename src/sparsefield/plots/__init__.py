@@ -1,0 +1,27 @@
+"""Figures from plain arrays; one deterministic save helper.
+
+Figure functions (:mod:`sparsefield.plots.rf`) take arrays that were computed
+elsewhere and return a :class:`matplotlib.figure.Figure` on an Agg canvas;
+they never fit anything and never touch pyplot or the user's backend.  Save
+with :func:`save_figure`, which gives the same bytes for the same inputs.
+"""
+
+from sparsefield.plots.rf import (
+    overview_figure,
+    rf_lags_figure,
+    separation_figure,
+    sta_figure,
+    truth_figure,
+)
+from sparsefield.plots.style import STYLE, save_figure, symmetric_limits
+
+__all__ = [
+    "STYLE",
+    "overview_figure",
+    "rf_lags_figure",
+    "save_figure",
+    "separation_figure",
+    "sta_figure",
+    "symmetric_limits",
+    "truth_figure",
+]

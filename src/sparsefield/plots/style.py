@@ -1,0 +1,208 @@
+"""The figure style and the deterministic save, each written once.
+
+Every figure function in :mod:`sparsefield.plots` is wrapped in :func:`styled`,
+which applies :data:`STYLE` with :func:`matplotlib.rc_context` while the figure
+is built, and builds it with :func:`new_figure`: a plain
+:class:`matplotlib.figure.Figure` attached to an Agg canvas.  Nothing here
+imports :mod:`matplotlib.pyplot` or changes the user's backend or rcParams.
+
+:func:`save_figure` writes PNG, PDF or SVG (chosen by the file extension) with
+the same style, a fixed resolution and no timestamps or version stamps that
+would change between runs, so that the same inputs give the same bytes.
+"""
+
+import functools
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from sparsefield.errors import InputError
+
+#: Resolution of saved raster output, dots per inch.
+DPI = 150
+
+#: Colormap for signed quantities (receptive fields, z-scores), centred at 0.
+DIVERGING = "RdBu_r"
+
+#: Colormap for stimulus intensities.
+GREY = "gray"
+
+#: Fixed salt for the ids matplotlib writes into SVG files.
+SVG_HASHSALT = "sparsefield"
+
+#: rcParams applied while a figure is built and while it is saved.  Fonts
+#: are the DejaVu family that ships with matplotlib, so output does not depend
+#: on the fonts installed on the machine.
+STYLE = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "mathtext.fontset": "dejavusans",
+    "font.size": 8.0,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8.0,
+    "figure.titlesize": 10.0,
+    "xtick.labelsize": 7.0,
+    "ytick.labelsize": 7.0,
+    "legend.fontsize": 7.0,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.8,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4.0,
+    "image.interpolation": "nearest",
+    "image.origin": "upper",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.dpi": DPI,
+    "svg.hashsalt": SVG_HASHSALT,
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+}
+
+#: Extension -> (matplotlib format, metadata that removes run-dependent stamps).
+_FORMATS = {
+    ".png": ("png", {"Software": None}),
+    ".pdf": ("pdf", {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}),
+    ".svg": ("svg", {"Creator": None, "Date": None}),
+}
+
+
+def styled(function):
+    """Build the figure returned by ``function`` under :data:`STYLE`.
+
+    Lazily created artists (tick labels) are resolved inside the style by a
+    draw without rendering, so the figure looks the same wherever it is
+    drawn later.
+
+    Parameters
+    ----------
+    function : callable
+        A figure function returning a :class:`matplotlib.figure.Figure`.
+
+    Returns
+    -------
+    callable
+        The wrapped function.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            figure = function(*args, **kwargs)
+            figure.draw_without_rendering()
+        return figure
+
+    return wrapper
+
+
+def new_figure(width, height):
+    """Return an empty figure with constrained layout on an Agg canvas.
+
+    Parameters
+    ----------
+    width, height : float
+        Size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with :mod:`matplotlib.pyplot`.
+    """
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def symmetric_limits(*arrays):
+    """Return ``vmax`` for a colour scale ``[-vmax, vmax]`` shared by all arrays.
+
+    Parameters
+    ----------
+    *arrays : array_like
+        Any shapes; non-finite values are ignored.
+
+    Returns
+    -------
+    float
+        The largest finite absolute value over all arrays, or 1.0 when there
+        is none or it is 0 (so that the scale is never empty).
+    """
+    vmax = 0.0
+    for array in arrays:
+        values = np.abs(np.asarray(array, dtype=float))
+        values = values[np.isfinite(values)]
+        if values.size:
+            vmax = max(vmax, float(values.max()))
+    return vmax if vmax > 0.0 else 1.0
+
+
+def save_figure(figure, path):
+    """Write ``figure`` to ``path`` atomically and reproducibly, then close it.
+
+    The format follows the extension: ``.png`` (at :data:`DPI`), ``.pdf`` or
+    ``.svg``.  Metadata that changes between runs (software version,
+    creation dates) is left out and SVG ids use a fixed salt, so the same
+    figure gives the same bytes.  The file is written to a temporary name in
+    the same folder and moved into place with :func:`os.replace`; when
+    anything fails, no file is left at ``path`` or beside it.  Missing parent
+    folders are created.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure to save.  It is closed afterwards (removed from
+        :mod:`matplotlib.pyplot` if pyplot manages it), also when saving fails.
+    path : str or os.PathLike
+        Destination file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    sparsefield.errors.InputError
+        When the extension is not one of ``.png``, ``.pdf``, ``.svg``
+        (a :class:`ValueError`).
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() not in _FORMATS:
+            raise InputError(path, f"unsupported figure format {path.suffix!r}; use one of {sorted(_FORMATS)}")
+        file_format, metadata = _FORMATS[path.suffix.lower()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = _write_temporary(figure, path, file_format, metadata)
+        os.replace(temporary, path)
+    finally:
+        _close(figure)
+    return path
+
+
+def _write_temporary(figure, path, file_format, metadata):
+    """Save into a new hidden file beside ``path``; remove it on failure."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    # os.open with mode 0o666 lets the umask decide the permissions, as for
+    # any ordinary new file (tempfile would make it private, 0o600).
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle, matplotlib.rc_context(STYLE):
+            figure.savefig(handle, format=file_format, dpi=DPI, metadata=metadata)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _close(figure):
+    """Close ``figure`` in pyplot if pyplot is in use; never import pyplot."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(figure)

@@ -1,0 +1,1 @@
+"""Receptive fields from spikes: binning, Poisson ML fits, separation, STA, simulation."""

@@ -1,0 +1,118 @@
+"""Numba kernels for the Poisson negative log-likelihood of :mod:`sparsefield.rf.poisson`.
+
+The kernels return the *data part* of the mean NLL,
+
+    mean_t [ durations_t * exp(eta_t) - counts_t * eta_t ],
+    eta_t = design_t . weights + intercept,
+
+without the constant ``mean_t [ log(counts_t!) - counts_t * log(durations_t) ]``,
+which the Python wrapper adds.  Inputs are trusted: float64, C-contiguous,
+matching shapes, at least one row.
+
+Speed: the gradient kernel walks ``design`` in blocks of rows.  For each block
+the linear predictor comes from a BLAS matrix-vector product (numba's
+``np.dot``; without ``fastmath`` LLVM cannot vectorise a hand-written dot
+product, and BLAS can), then the gradient is accumulated over the block's
+rows while they are still in cache, so ``design`` is read from main memory
+once per evaluation (numpy's ``X @ w`` then ``X.T @ r`` reads it twice).
+"""
+
+import math
+
+import numba
+import numpy as np
+
+# Rows per block: 128 rows x 300 pixels x 8 bytes = 300 KiB, inside L2.
+_BLOCK_ROWS = 128
+
+
+@numba.njit(cache=True)
+def nll_data(weights, intercept, design, counts, durations):
+    """Data part of the mean Poisson NLL.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_pixels,)
+    intercept : float
+    design : ndarray of shape (n_rows, n_pixels)
+    counts : ndarray of shape (n_rows,), float64
+    durations : ndarray of shape (n_rows,), float64, > 0
+
+    Returns
+    -------
+    nll_data : float
+        ``mean_t [durations_t * exp(eta_t) - counts_t * eta_t]``.
+    """
+    n_rows = design.shape[0]
+    linear = np.dot(design, weights)
+    total = 0.0
+    for row in range(n_rows):
+        eta = linear[row] + intercept
+        total += durations[row] * math.exp(eta) - counts[row] * eta
+    return total / n_rows
+
+
+@numba.njit(cache=True)
+def nll_data_grad(weights, intercept, design, counts, durations, grad_weights):
+    """Data part of the mean Poisson NLL and its gradient.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_pixels,)
+    intercept : float
+    design : ndarray of shape (n_rows, n_pixels)
+    counts : ndarray of shape (n_rows,), float64
+    durations : ndarray of shape (n_rows,), float64, > 0
+    grad_weights : ndarray of shape (n_pixels,)
+        Output, overwritten: ``mean_t (mu_t - counts_t) * design_t`` with
+        ``mu_t = durations_t * exp(eta_t)``.
+
+    Returns
+    -------
+    nll_data : float
+    grad_intercept : float
+        ``mean_t (mu_t - counts_t)``.
+    """
+    n_rows, n_pixels = design.shape
+    for pixel in range(n_pixels):
+        grad_weights[pixel] = 0.0
+    total = 0.0
+    grad_intercept = 0.0
+    for start in range(0, n_rows, _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, n_rows)
+        linear = np.dot(design[start:stop], weights)
+        for offset in range(stop - start):
+            row = start + offset
+            eta = linear[offset] + intercept
+            expected = durations[row] * math.exp(eta)
+            total += expected - counts[row] * eta
+            residual = expected - counts[row]
+            grad_intercept += residual
+            for pixel in range(n_pixels):
+                grad_weights[pixel] += residual * design[row, pixel]
+    scale = 1.0 / n_rows
+    for pixel in range(n_pixels):
+        grad_weights[pixel] *= scale
+    return total * scale, grad_intercept * scale
+
+
+@numba.njit(cache=True)
+def expected_counts(weights, intercept, design, durations):
+    """Model mean ``durations_t * exp(design_t . weights + intercept)``.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_pixels,)
+    intercept : float
+    design : ndarray of shape (n_rows, n_pixels)
+    durations : ndarray of shape (n_rows,)
+
+    Returns
+    -------
+    expected : ndarray of shape (n_rows,)
+    """
+    linear = np.dot(design, weights)
+    expected = np.empty(design.shape[0])
+    for row in range(design.shape[0]):
+        expected[row] = durations[row] * math.exp(linear[row] + intercept)
+    return expected

@@ -1,0 +1,149 @@
+"""Space-time separation of a lag-by-pixel receptive field by SVD (written once, here).
+
+A space-time separable receptive field is ``rf[lag, pixel] = temporal[lag] *
+spatial[pixel]``.  The best rank-1 approximation in the least-squares
+(Frobenius) sense is given by the leading singular triplet of the matrix:
+
+    matrix = U @ diag(S) @ Vt,
+    spatial = Vt[0]                       (unit norm),
+    temporal = U[:, 0] * S[0]             (carries the scale),
+    outer(temporal, spatial) = S[0] * outer(U[:, 0], Vt[0])   (the rank-1 approximation).
+
+Singular vectors are defined up to a joint sign; here the sign is fixed so the
+spatial entry of largest magnitude is positive (an ON-centre cell gets a
+positive centre; an OFF-centre cell a positive centre with negative temporal
+weights).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparsefield.errors import InputError
+
+CENTERINGS = ("none", "pixel", "global")
+
+
+@dataclass(frozen=True)
+class Separation:
+    """Rank-1 space-time separation of a receptive field.
+
+    Attributes
+    ----------
+    spatial : ndarray of shape (n_pixels,)
+        Unit-norm spatial profile; its entry of largest magnitude is positive.
+    temporal : ndarray of shape (n_lags,)
+        Temporal profile including the scale: ``temporal = u * singular_value``
+        for the first left singular vector ``u``, so
+        ``np.outer(temporal, spatial)`` is the rank-1 approximation of the
+        centred matrix and ``norm(temporal) == singular_value``.
+    singular_value : float
+        Largest singular value of the centred matrix.
+    explained : float
+        ``singular_value**2 / ||centred matrix||_F**2``: fraction of the
+        squared Frobenius norm (after centring) captured by rank 1.
+    centering : str
+        ``"none"``, ``"pixel"`` or ``"global"`` (see :func:`separate`).
+    """
+
+    spatial: np.ndarray
+    temporal: np.ndarray
+    singular_value: float
+    explained: float
+    centering: str
+
+    def to_npz_dict(self):
+        """Plain arrays for :func:`numpy.savez` (scalars 0-d, strings ``np.str_``).
+
+        Returns
+        -------
+        arrays : dict of str to ndarray
+            Keys ``spatial``, ``temporal``, ``singular_value``, ``explained``,
+            ``centering``.
+        """
+        return {
+            "spatial": np.asarray(self.spatial, dtype=np.float64),
+            "temporal": np.asarray(self.temporal, dtype=np.float64),
+            "singular_value": np.array(self.singular_value, dtype=np.float64),
+            "explained": np.array(self.explained, dtype=np.float64),
+            "centering": np.str_(self.centering),
+        }
+
+    @classmethod
+    def from_npz(cls, npz):
+        """Rebuild from :meth:`to_npz_dict` output, e.g. ``np.load(path, allow_pickle=False)``.
+
+        Parameters
+        ----------
+        npz : Mapping of str to ndarray
+
+        Returns
+        -------
+        Separation
+        """
+        return cls(
+            spatial=np.asarray(npz["spatial"], dtype=np.float64),
+            temporal=np.asarray(npz["temporal"], dtype=np.float64),
+            singular_value=float(npz["singular_value"]),
+            explained=float(npz["explained"]),
+            centering=str(npz["centering"]),
+        )
+
+
+def separate(matrix, centering="none"):
+    """Rank-1 (space-time separable) approximation of a receptive field.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_lags, n_pixels)
+        E.g. :attr:`MLFit.weights` or an STA, one row per lag.
+    centering : {"none", "pixel", "global"}, default "none"
+        What to subtract before the SVD: nothing; each pixel's mean over
+        lags (``matrix - matrix.mean(axis=0)``); or the grand mean.
+
+    Returns
+    -------
+    Separation
+        ``np.outer(result.temporal, result.spatial)`` approximates the
+        centred matrix; for an exactly rank-1 matrix (and ``"none"``) it
+        reproduces it.
+
+    Raises
+    ------
+    InputError
+        If ``matrix`` is not a finite 2-D array, ``centering`` is unknown, or
+        the centred matrix is all zeros (nothing to separate, e.g. a single
+        lag with ``"pixel"``).
+    """
+    if centering not in CENTERINGS:
+        raise InputError("centering", f"must be one of {CENTERINGS}, got {centering!r}")
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] < 1 or matrix.shape[1] < 1:
+        raise InputError("matrix", f"expected shape (n_lags, n_pixels), got {matrix.shape}")
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if not np.all(np.isfinite(matrix)):
+        raise InputError("matrix", "contains NaN or infinite values")
+    if centering == "pixel":
+        centred = matrix - matrix.mean(axis=0)
+    elif centering == "global":
+        centred = matrix - matrix.mean()
+    else:
+        centred = matrix
+    left, singular_values, right = np.linalg.svd(centred, full_matrices=False)
+    total = float(np.sum(singular_values**2))
+    if total == 0.0:
+        raise InputError(
+            "matrix", f"is all zeros after centering={centering!r}; nothing to separate"
+        )
+    spatial = right[0].copy()
+    temporal = left[:, 0] * singular_values[0]
+    if spatial[np.argmax(np.abs(spatial))] < 0:
+        spatial = -spatial
+        temporal = -temporal
+    return Separation(
+        spatial=spatial,
+        temporal=temporal,
+        singular_value=float(singular_values[0]),
+        explained=float(singular_values[0] ** 2 / total),
+        centering=centering,
+    )

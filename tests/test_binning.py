@@ -1,0 +1,159 @@
+"""Tests for sparsefield.rf.binning: frame counts, fine bins, frame lookup."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsefield.errors import InputError
+from sparsefield.rf.binning import BinnedCounts, bin_spikes, fine_bins, frame_edges, frame_index
+
+DATA_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
+
+TRIGGER_TIMES = np.array([1.0, 2.0, 3.0, 4.0])  # edges 1, 2, 3, 4, 5
+
+
+def test_frame_edges_closes_last_frame_at_median_interval():
+    edges = frame_edges(np.array([0.0, 0.2, 0.5, 0.7]))
+    np.testing.assert_allclose(edges, [0.0, 0.2, 0.5, 0.7, 0.9])
+
+
+def test_spike_on_inner_edge_goes_to_later_frame():
+    binned = bin_spikes(np.array([2.0, 3.0, 3.0]), TRIGGER_TIMES)
+    np.testing.assert_array_equal(binned.counts, [0, 1, 2, 0])
+    assert (binned.n_before, binned.n_after) == (0, 0)
+
+
+def test_spike_on_first_edge_is_counted_and_on_last_edge_is_after():
+    binned = bin_spikes(np.array([1.0, 5.0, 6.0]), TRIGGER_TIMES)
+    np.testing.assert_array_equal(binned.counts, [1, 0, 0, 0])
+    assert binned.n_before == 0
+    assert binned.n_after == 2
+
+
+def test_just_below_last_edge_is_in_last_frame():
+    binned = bin_spikes(np.array([np.nextafter(5.0, 0.0)]), TRIGGER_TIMES)
+    np.testing.assert_array_equal(binned.counts, [0, 0, 0, 1])
+
+
+def test_empty_spike_train():
+    binned = bin_spikes(np.array([]), TRIGGER_TIMES)
+    np.testing.assert_array_equal(binned.counts, [0, 0, 0, 0])
+    assert binned.counts.dtype == np.int64
+    assert (binned.n_before, binned.n_after) == (0, 0)
+
+
+def test_all_spikes_before_first_trigger():
+    binned = bin_spikes(np.array([0.1, 0.5, 0.99]), TRIGGER_TIMES)
+    np.testing.assert_array_equal(binned.counts, [0, 0, 0, 0])
+    assert (binned.n_before, binned.n_after) == (3, 0)
+
+
+def test_durations_and_edges():
+    binned = bin_spikes(np.array([1.5]), np.array([0.0, 0.2, 0.5]))
+    np.testing.assert_allclose(binned.edges, [0.0, 0.2, 0.5, 0.75])
+    np.testing.assert_allclose(binned.durations, [0.2, 0.3, 0.25])
+
+
+def test_agrees_with_numpy_on_random_data():
+    rng = np.random.default_rng(0)
+    trigger_times = np.cumsum(rng.uniform(0.15, 0.25, 500))
+    spike_times = rng.uniform(-5.0, trigger_times[-1] + 5.0, 20_000)
+    # some spikes exactly on edges, including the closing edge
+    closing_edge = frame_edges(trigger_times)[-1:]
+    spike_times = np.concatenate([spike_times, trigger_times[::7], closing_edge])
+    spike_times.sort()
+    binned = bin_spikes(spike_times, trigger_times)
+    edges = frame_edges(trigger_times)
+    # np.histogram closes its last bin; drop spikes at the last edge first
+    inside = (spike_times >= edges[0]) & (spike_times < edges[-1])
+    expected, _ = np.histogram(spike_times[inside], bins=edges)
+    np.testing.assert_array_equal(binned.counts, expected)
+    positions = np.searchsorted(edges, spike_times, side="right")
+    np.testing.assert_array_equal(
+        np.bincount(positions[inside] - 1, minlength=len(trigger_times)), binned.counts
+    )
+    assert binned.n_before == np.sum(spike_times < edges[0])
+    assert binned.n_after == np.sum(spike_times >= edges[-1])
+    assert binned.counts.sum() + binned.n_before + binned.n_after == spike_times.size
+
+
+def test_unsorted_spikes_raise():
+    with pytest.raises(ValueError, match="spike_times: must be sorted"):
+        bin_spikes(np.array([1.5, 1.2]), TRIGGER_TIMES)
+
+
+def test_bad_triggers_raise():
+    with pytest.raises(InputError, match="trigger_times: must be strictly increasing"):
+        bin_spikes(np.array([1.5]), np.array([1.0, 2.0, 2.0]))
+    with pytest.raises(InputError, match="at least 2"):
+        bin_spikes(np.array([1.5]), np.array([1.0]))
+    with pytest.raises(InputError, match="NaN"):
+        bin_spikes(np.array([np.nan]), TRIGGER_TIMES)
+    with pytest.raises(InputError, match="1-D"):
+        bin_spikes(np.zeros((3, 1)), TRIGGER_TIMES)
+
+
+def test_npz_round_trip(tmp_path):
+    binned = bin_spikes(np.array([0.5, 1.5, 2.5, 9.0]), TRIGGER_TIMES)
+    np.savez(tmp_path / "binned.npz", **binned.to_npz_dict())
+    with np.load(tmp_path / "binned.npz", allow_pickle=False) as npz:
+        restored = BinnedCounts.from_npz(npz)
+    np.testing.assert_array_equal(restored.counts, binned.counts)
+    np.testing.assert_array_equal(restored.edges, binned.edges)
+    np.testing.assert_array_equal(restored.durations, binned.durations)
+    assert (restored.n_before, restored.n_after) == (1, 1)
+
+
+def test_fine_bins_whole_number_of_bins():
+    counts, bin_edges = fine_bins(np.array([0.0, 0.005, 0.01, 0.999, 1.0]), 0.0, 1.0, 0.01)
+    assert counts.shape == (100,)
+    assert bin_edges[0] == 0.0 and bin_edges[-1] == 1.0
+    np.testing.assert_allclose(np.diff(bin_edges), 0.01, rtol=1e-9)
+    assert counts[0] == 2 and counts[1] == 1 and counts[-1] == 1
+    assert counts.sum() == 4  # the spike at stop is outside [start, stop)
+
+
+def test_fine_bins_partial_last_bin():
+    counts, bin_edges = fine_bins(np.array([0.1, 0.26, 0.27]), 0.0, 0.27, 0.1)
+    np.testing.assert_allclose(bin_edges, [0.0, 0.1, 0.2, 0.27])
+    np.testing.assert_array_equal(counts, [0, 1, 1])
+
+
+def test_fine_bins_agree_with_histogram():
+    rng = np.random.default_rng(1)
+    spike_times = np.sort(rng.uniform(0.0, 30.0, 5000))
+    counts, bin_edges = fine_bins(spike_times, 2.0, 25.0, 0.01)
+    expected, _ = np.histogram(spike_times[spike_times < 25.0], bins=bin_edges)
+    np.testing.assert_array_equal(counts, expected)
+
+
+def test_fine_bins_bad_window():
+    with pytest.raises(InputError, match="start < stop"):
+        fine_bins(np.array([0.5]), 1.0, 1.0)
+    with pytest.raises(InputError, match="bin_width"):
+        fine_bins(np.array([0.5]), 0.0, 1.0, 0.0)
+
+
+def test_frame_index():
+    edges = frame_edges(TRIGGER_TIMES)
+    times = np.array([0.5, 1.0, 1.5, 2.0, 4.99, 5.0, 7.0, 3.2])
+    np.testing.assert_array_equal(frame_index(times, edges), [-1, 0, 0, 1, 3, -1, -1, 2])
+    assert frame_index(times, edges).dtype == np.int64
+
+
+@pytest.mark.realdata
+def test_real_recording_counts():
+    if not DATA_FILE.exists():
+        pytest.skip(f"real recording not found at {DATA_FILE}")
+    from scipy.io import loadmat
+
+    raw = loadmat(DATA_FILE)
+    spike_times = raw["DN_spiketimes"].ravel()
+    trigger_times = raw["DN_triggertimes"].ravel()
+    binned = bin_spikes(spike_times, trigger_times)
+    assert binned.counts.shape == (1489,)
+    assert binned.counts.sum() == 5493
+    assert binned.n_after == 7
+    assert binned.n_before == 0
+    assert binned.counts.max() == 9

@@ -1,0 +1,50 @@
+"""Known answers on the real recording: the lag-0 ML receptive field is an ON centre at (12, 4).
+
+Reads the MATLAB file directly with scipy.io.loadmat (independent of sparsefield.io).
+Skipped when the recording is absent.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparsefield.rf.binning import bin_spikes
+from sparsefield.rf.ml import fit_ml
+
+pytestmark = pytest.mark.realdata
+
+DATA_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
+HEIGHT, WIDTH = 20, 15
+
+
+@pytest.fixture(scope="module")
+def recording():
+    if not DATA_FILE.exists():
+        pytest.skip(f"real recording not found at {DATA_FILE}")
+    from scipy.io import loadmat
+
+    raw = loadmat(DATA_FILE)
+    spike_times = raw["DN_spiketimes"].ravel()
+    trigger_times = raw["DN_triggertimes"].ravel()
+    n_frames = trigger_times.size  # 1489 triggers for 1500 frames: use the first 1489
+    stimulus_hwt = raw["DN_stim"][:, :, :n_frames]
+    # (height, width, frames) -> (frames, height * width), pixel = row * WIDTH + col
+    stimulus = stimulus_hwt.transpose(2, 0, 1).reshape(n_frames, HEIGHT * WIDTH)
+    return spike_times, trigger_times, stimulus.astype(np.float64)
+
+
+def test_lag0_ml_rf_peaks_at_row12_col4(recording):
+    spike_times, trigger_times, stimulus = recording
+    assert stimulus.shape == (1489, 300)
+    binned = bin_spikes(spike_times, trigger_times)
+    fit = fit_ml(stimulus, binned.counts, binned.durations, lags=(0, 1, 2, 3, 4))
+    assert fit.converged.all()
+    lag0 = fit.weights[fit.lag_position(0)]
+    assert np.argmax(lag0) == 12 * WIDTH + 4
+    # the peak stands out: larger than any weight at the later lags
+    assert lag0.max() > np.abs(fit.weights[1:]).max()
+    # exp(intercept) is about the mean rate: 5493 spikes over ~321 s
+    assert np.exp(fit.intercepts[0]) == pytest.approx(
+        binned.counts.sum() / binned.durations.sum(), rel=0.2
+    )

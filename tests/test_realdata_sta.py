@@ -1,0 +1,52 @@
+"""Sub-frame STA of the real recording: ON centre at (12, 4), peak ~100 ms before the spike."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+
+from sparsefield.rf.binning import frame_edges
+from sparsefield.rf.sta import spike_triggered_average
+
+pytestmark = pytest.mark.realdata
+
+WIDTH = 15
+RF_PIXEL = 12 * WIDTH + 4  # row 12, col 4 in C order
+REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
+
+
+@pytest.fixture(scope="module")
+def real_sta():
+    if not REAL_DATA.is_file():
+        pytest.skip(f"real recording not found at {REAL_DATA}")
+    contents = scipy.io.loadmat(REAL_DATA)
+    spike_times = contents["DN_spiketimes"].ravel().astype(np.float64)
+    trigger_times = contents["DN_triggertimes"].ravel().astype(np.float64)
+    stimulus_hwt = contents["DN_stim"]
+    n_frames = trigger_times.size  # 1489 triggers for 1500 stored frames
+    height, width, _ = stimulus_hwt.shape
+    stimulus = stimulus_hwt[:, :, :n_frames].transpose(2, 0, 1).reshape(
+        n_frames, height * width).astype(np.float64)
+    edges = frame_edges(trigger_times)
+    return spike_triggered_average(spike_times, edges, stimulus, tau_max=0.5, tau_step=0.01,
+                                   n_shifts=200, seed=0)
+
+
+def test_sta_peaks_at_the_rf_pixel_about_100_ms_before_the_spike(real_sta):
+    zscore = real_sta.zscore
+    assert real_sta.n_spikes == 5493
+    tau_index, pixel = np.unravel_index(np.argmax(np.abs(zscore)), zscore.shape)
+    assert pixel == RF_PIXEL
+    assert zscore[tau_index, pixel] > 8  # ON: brighter than the null
+    peak_tau = real_sta.taus[np.argmax(np.abs(zscore[:, RF_PIXEL]))]
+    assert 0.06 <= peak_tau <= 0.16
+
+
+def test_svd_temporal_peak_agrees(real_sta):
+    left, _, right = np.linalg.svd(real_sta.sta - real_sta.null_mean, full_matrices=False)
+    spatial, temporal = right[0], left[:, 0]
+    if spatial[np.argmax(np.abs(spatial))] < 0:
+        spatial, temporal = -spatial, -temporal
+    assert np.argmax(spatial) == RF_PIXEL
+    assert 0.06 <= real_sta.taus[np.argmax(temporal)] <= 0.16

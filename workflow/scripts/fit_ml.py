@@ -1,0 +1,29 @@
+"""Per-lag Poisson ML receptive fields and their rank-1 space-time separation."""
+from _common import load, start
+
+start(snakemake)
+
+import logging
+
+import numpy as np
+
+from sparsefield.io import Recording
+from sparsefield.rf.binning import BinnedCounts
+from sparsefield.rf.ml import fit_ml
+from sparsefield.rf.separation import separate
+
+recording = load(Recording, snakemake.input.recording)
+binned = load(BinnedCounts, snakemake.input.counts)
+fit = fit_ml(
+    recording.stimulus,
+    binned.counts,
+    binned.durations,
+    lags=snakemake.params.lags,
+    max_iter=snakemake.params.max_iter,
+    tol=snakemake.params.tol,
+)
+for lag, nll, n_iter in zip(fit.lags, fit.nll, fit.n_iter):
+    logging.info("lag %d: mean NLL %.6f after %d iterations", lag, nll, n_iter)
+separation = separate(fit.weights, centering=snakemake.params.centering)
+np.savez(snakemake.output.fit, **fit.to_npz_dict())
+np.savez(snakemake.output.separation, **separation.to_npz_dict())
