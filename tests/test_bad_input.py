@@ -64,9 +64,9 @@ CASES = {
     "nan_spike": (_nan_spike, {}, "not finite"),
     "negative_spike": (_negative_spike, {}, "negative"),
     "empty_spike_train": (_empty_spikes, {}, "empty"),
-    "more_triggers_than_frames": (_too_many_triggers, {}, "frames"),
+    "more_triggers_than_frames": (_too_many_triggers, {}, "more triggers (300) than stimulus frames (250)"),
     "missing_variable": (_missing_variable, {}, "DN_triggertimes"),
-    "shape_mismatch": (None, {"frame_height": 5, "frame_width": 6}, "6"),
+    "shape_mismatch": (None, {"frame_height": 5, "frame_width": 6}, "frames are 6x5"),
     "truncated_file": (_truncated, {}, "truncated"),
 }
 
