@@ -16,6 +16,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/rf.smk"
+include: "workflow/rules/lasso.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -18,7 +18,8 @@ import time
 # One tiny call of every numba kernel a receptive-field job uses, after the imports.
 JOB = """
 import numpy as np
-from sparsefield.rf.binning import bin_spikes, fine_bins
+from sparsefield.rf.binning import bin_spikes
+from sparsefield.rf.lasso_lags import fit_lasso_lags
 from sparsefield.rf.ml import fit_ml
 from sparsefield.rf.poisson import poisson_nll_grad
 from sparsefield.rf.separation import separate
@@ -29,9 +30,9 @@ triggers = np.cumsum(np.full(200, 0.2))
 spikes = np.sort(rng.uniform(0, 40, 300))
 stimulus = rng.integers(0, 2, (200, 12)).astype(float)
 binned = bin_spikes(spikes, triggers)
-fine_bins(spikes, 0.0, 40.0, 0.01)
 fit = fit_ml(stimulus, binned.counts, binned.durations, lags=(0, 1))
 separate(fit.weights)
+fit_lasso_lags(stimulus, binned.counts, binned.durations, lags=(0,), n_lambdas=3, n_folds=2)
 spike_triggered_average(spikes, binned.edges, stimulus, tau_max=0.1, n_shifts=5)
 """
 

@@ -1,14 +1,10 @@
-"""Tests for sparsefield.rf.binning: frame counts, fine bins, frame lookup."""
-
-from pathlib import Path
+"""Tests for sparsefield.rf.binning: frame edges and spike counts per frame."""
 
 import numpy as np
 import pytest
 
 from sparsefield.errors import InputError
-from sparsefield.rf.binning import BinnedCounts, bin_spikes, fine_bins, frame_edges, frame_index
-
-DATA_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
+from sparsefield.rf.binning import BinnedCounts, bin_spikes, frame_edges
 
 TRIGGER_TIMES = np.array([1.0, 2.0, 3.0, 4.0])  # edges 1, 2, 3, 4, 5
 
@@ -79,12 +75,12 @@ def test_agrees_with_numpy_on_random_data():
 
 
 def test_unsorted_spikes_raise():
-    with pytest.raises(ValueError, match="spike_times: must be sorted"):
+    with pytest.raises(ValueError, match="spike_times: spike times must be sorted"):
         bin_spikes(np.array([1.5, 1.2]), TRIGGER_TIMES)
 
 
 def test_bad_triggers_raise():
-    with pytest.raises(InputError, match="trigger_times: must be strictly increasing"):
+    with pytest.raises(InputError, match="trigger_times: trigger times must be strictly increasing"):
         bin_spikes(np.array([1.5]), np.array([1.0, 2.0, 2.0]))
     with pytest.raises(InputError, match="at least 2"):
         bin_spikes(np.array([1.5]), np.array([1.0]))
@@ -105,50 +101,11 @@ def test_npz_round_trip(tmp_path):
     assert (restored.n_before, restored.n_after) == (1, 1)
 
 
-def test_fine_bins_whole_number_of_bins():
-    counts, bin_edges = fine_bins(np.array([0.0, 0.005, 0.01, 0.999, 1.0]), 0.0, 1.0, 0.01)
-    assert counts.shape == (100,)
-    assert bin_edges[0] == 0.0 and bin_edges[-1] == 1.0
-    np.testing.assert_allclose(np.diff(bin_edges), 0.01, rtol=1e-9)
-    assert counts[0] == 2 and counts[1] == 1 and counts[-1] == 1
-    assert counts.sum() == 4  # the spike at stop is outside [start, stop)
-
-
-def test_fine_bins_partial_last_bin():
-    counts, bin_edges = fine_bins(np.array([0.1, 0.26, 0.27]), 0.0, 0.27, 0.1)
-    np.testing.assert_allclose(bin_edges, [0.0, 0.1, 0.2, 0.27])
-    np.testing.assert_array_equal(counts, [0, 1, 1])
-
-
-def test_fine_bins_agree_with_histogram():
-    rng = np.random.default_rng(1)
-    spike_times = np.sort(rng.uniform(0.0, 30.0, 5000))
-    counts, bin_edges = fine_bins(spike_times, 2.0, 25.0, 0.01)
-    expected, _ = np.histogram(spike_times[spike_times < 25.0], bins=bin_edges)
-    np.testing.assert_array_equal(counts, expected)
-
-
-def test_fine_bins_bad_window():
-    with pytest.raises(InputError, match="start < stop"):
-        fine_bins(np.array([0.5]), 1.0, 1.0)
-    with pytest.raises(InputError, match="bin_width"):
-        fine_bins(np.array([0.5]), 0.0, 1.0, 0.0)
-
-
-def test_frame_index():
-    edges = frame_edges(TRIGGER_TIMES)
-    times = np.array([0.5, 1.0, 1.5, 2.0, 4.99, 5.0, 7.0, 3.2])
-    np.testing.assert_array_equal(frame_index(times, edges), [-1, 0, 0, 1, 3, -1, -1, 2])
-    assert frame_index(times, edges).dtype == np.int64
-
-
 @pytest.mark.realdata
-def test_real_recording_counts():
-    if not DATA_FILE.exists():
-        pytest.skip(f"real recording not found at {DATA_FILE}")
+def test_real_recording_counts(real_data_path):
     from scipy.io import loadmat
 
-    raw = loadmat(DATA_FILE)
+    raw = loadmat(real_data_path)
     spike_times = raw["DN_spiketimes"].ravel()
     trigger_times = raw["DN_triggertimes"].ravel()
     binned = bin_spikes(spike_times, trigger_times)

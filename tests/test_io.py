@@ -1,7 +1,6 @@
 """Tests for sparsefield.io: readers for every format, checks, the raw writer."""
 
 import os
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -9,9 +8,8 @@ import pytest
 import scipy.io
 
 from sparsefield.errors import InputError
-from sparsefield.io import SHEET_DEFAULTS, Recording, load_recording, save_raw_mat
-
-REAL_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
+from sparsefield.io import Recording, load_recording, save_raw_mat
+from sparsefield.io.recording import SHEET_DEFAULTS
 
 HEIGHT, WIDTH, N_FRAMES, N_TRIGGERS = 4, 3, 25, 22
 
@@ -109,11 +107,9 @@ def test_save_raw_mat_failure_leaves_no_file(tmp_path, raw, monkeypatch):
 
 
 @pytest.mark.realdata
-def test_real_recording():
-    if not REAL_FILE.exists():
-        pytest.skip(f"{REAL_FILE} not present")
-    recording = load_recording({"recording_id": "nds_cl_5", "spikes_file": os.fspath(REAL_FILE)})
-    stimulus_hwt = scipy.io.loadmat(REAL_FILE, variable_names=["DN_stim"])["DN_stim"]
+def test_real_recording(real_data_path):
+    recording = load_recording({"recording_id": "nds_cl_5", "spikes_file": os.fspath(real_data_path)})
+    stimulus_hwt = scipy.io.loadmat(real_data_path, variable_names=["DN_stim"])["DN_stim"]
     assert recording.spike_times.shape == (5500,)
     assert recording.trigger_times.shape == (1489,)
     assert recording.stimulus.shape == (1489, 300)
@@ -214,7 +210,7 @@ def test_non_monotonic_triggers(tmp_path, raw):
     trigger_times[6] = trigger_times[5]
     path = _write(tmp_path, spike_times, trigger_times, stimulus_hwt)
     error = _raises(_row(path), file_name="bad.mat", phrase="strictly increasing")
-    assert "trigger 5 (0-based)" in error.problem
+    assert "trigger time 5 (0-based)" in error.problem
 
 
 def test_nan_spike(tmp_path, raw):

@@ -6,7 +6,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from sparsefield.errors import FitError, InputError
-from sparsefield.rf.ml import MLFit, fit_ml, lagged_design, predicted_counts
+from sparsefield.rf.ml import MLFit, fit_ml, lagged_design, lagged_problem, predicted_counts
 from sparsefield.rf.poisson import poisson_nll_grad
 
 N_FRAMES = 8000
@@ -95,6 +95,7 @@ def test_recovers_true_rf_at_true_lag(simulated):
     assert fit.intercepts[position] == pytest.approx(expected_intercept, abs=0.05)
     assert fit.converged.all()
     assert (fit.n_iter > 0).all()
+    assert fit.best_lag == TRUE_LAG
 
 
 def test_matches_scipy_reference(simulated):
@@ -158,21 +159,40 @@ def test_lagged_design_pairs_counts_with_earlier_frames():
     # counts[2 + i] is paired with stimulus[i]
     np.testing.assert_array_equal(design, stimulus[:4])
     np.testing.assert_array_equal(lagged_design(stimulus, 0), stimulus)
-    with pytest.raises(InputError, match="lag: must be in"):
+    with pytest.raises(InputError, match=r"lag: must be an integer in \[0, 5\], got 6"):
         lagged_design(stimulus, 6)
+
+
+def test_lagged_problem_pairs_frames_counts_and_durations():
+    stimulus = np.arange(12).reshape(6, 2)
+    counts = np.array([0, 1, 2, 3, 4, 5])
+    durations = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    design, lagged_counts, lagged_durations = lagged_problem(stimulus, counts, durations, 2)
+    # counts[2 + i] and durations[2 + i] are paired with stimulus[i]
+    np.testing.assert_array_equal(design, stimulus[:4])
+    np.testing.assert_array_equal(lagged_counts, [2, 3, 4, 5])
+    np.testing.assert_array_equal(lagged_durations, [0.3, 0.4, 0.5, 0.6])
+    assert design.dtype == lagged_counts.dtype == np.float64
+    np.testing.assert_array_equal(design, lagged_design(stimulus, 2))
+    with pytest.raises(InputError, match="durations: expected 6 entries"):
+        lagged_problem(stimulus, counts, durations[:5], 0)
+    with pytest.raises(InputError, match="counts: contains negative values"):
+        lagged_problem(stimulus, -counts, durations, 0)
+    with pytest.raises(InputError, match=r"lag: must be an integer in \[0, 5\], got 6"):
+        lagged_problem(stimulus, counts, durations, 6)
 
 
 def test_bad_inputs():
     stimulus = np.zeros((10, 3))
-    with pytest.raises(InputError, match="counts: expected shape"):
+    with pytest.raises(InputError, match="counts: expected 10 entries along the first axis"):
         fit_ml(stimulus, np.ones(9), np.ones(10))
-    with pytest.raises(InputError, match="lags: must be in"):
+    with pytest.raises(InputError, match=r"lags: must be an integer in \[0, 9\], got 10"):
         fit_ml(stimulus, np.ones(10), np.ones(10), lags=(0, 10))
     with pytest.raises(InputError, match="counts: no spikes"):
         fit_ml(stimulus, np.zeros(10), np.ones(10), lags=(0,))
-    with pytest.raises(InputError, match="tol: must be a positive number, got '1e-8'"):
+    with pytest.raises(InputError, match=r"tol: must be a finite number > 0, got '1e-8' \(str\)"):
         fit_ml(stimulus, np.ones(10), np.ones(10), tol="1e-8")
-    with pytest.raises(InputError, match="max_iter: must be a positive integer"):
+    with pytest.raises(InputError, match="max_iter: must be an integer >= 1, got 0"):
         fit_ml(stimulus, np.ones(10), np.ones(10), max_iter=0)
 
 

@@ -1,5 +1,6 @@
 """Figure functions run on small arrays; save_figure is deterministic and atomic."""
 
+import struct
 import sys
 
 import numpy as np
@@ -9,6 +10,7 @@ from matplotlib.image import AxesImage
 
 from sparsefield.errors import InputError
 from sparsefield.plots import (
+    STYLE,
     overview_figure,
     rf_lags_figure,
     save_figure,
@@ -17,6 +19,7 @@ from sparsefield.plots import (
     symmetric_limits,
     truth_figure,
 )
+from sparsefield.rf.summary import peak_pixel
 
 FRAME_SHAPE = (6, 5)
 N_PIXELS = FRAME_SHAPE[0] * FRAME_SHAPE[1]
@@ -144,6 +147,39 @@ def test_truth_maps_are_normalised_to_unit_scale():
         assert np.max(np.abs(image.get_array())) == pytest.approx(1.0)
 
 
+def _png_size(path):
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def test_dpi_sets_the_png_resolution(tmp_path):
+    default = save_figure(_rf_lags(), tmp_path / "default.png")
+    coarse = save_figure(_rf_lags(), tmp_path / "coarse.png", dpi=50)
+    inches = _rf_lags().get_size_inches()
+    assert _png_size(default) == tuple(round(size * STYLE["savefig.dpi"]) for size in inches)
+    assert _png_size(coarse) == tuple(round(size * 50) for size in inches)
+    with pytest.raises(InputError, match="dpi: must be a finite number > 0"):
+        save_figure(_rf_lags(), tmp_path / "bad.png", dpi=0)
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_separation_title_names_the_squared_norm_not_the_variance():
+    title = _separation().get_suptitle()
+    assert "rank 1: 62.0 % of ‖M‖²" in title
+    assert "variance" not in title
+
+
+def test_peak_pixel():
+    frame_shape = (2, 3)
+    values = np.array([[0.0, 1.0, -0.5, 0.2, 0.0, 0.3],
+                       [0.1, np.nan, 0.0, -2.0, 0.4, 0.0]])
+    assert peak_pixel(values, frame_shape) == (1, 1, 0)  # |-2| at lag 1, pixel 3
+    assert peak_pixel(values, frame_shape, use_abs=False) == (0, 0, 1)
+    assert peak_pixel(values[0], frame_shape) == (0, 0, 1)
+    assert peak_pixel(values[0], frame_shape, use_abs=False) == (0, 0, 1)
+    assert peak_pixel(-values[0], frame_shape, use_abs=False) == (0, 0, 2)
+
+
 def test_sta_title_gives_peak_tau_in_ms():
     assert "100 ms before the spike (row 3, col 1)" in _sta().get_suptitle()
 
@@ -176,3 +212,10 @@ def test_shape_mismatch_raises_input_error():
         rf_lags_figure(np.zeros((2, N_PIXELS + 1)), np.arange(2), FRAME_SHAPE, 0.2, "bad")
     with pytest.raises(InputError, match="lags"):
         rf_lags_figure(np.zeros((2, N_PIXELS)), np.arange(3), FRAME_SHAPE, 0.2, "bad")
+
+
+def test_separation_figure_of_an_all_zero_field_says_so():
+    figure = separation_figure(np.zeros(12), np.zeros(3), np.array([0.0, 0.2, 0.4]), (3, 4),
+                               "empty", float("nan"))
+    assert "no receptive field" in figure.get_suptitle()
+    assert "nan" not in figure.get_suptitle()

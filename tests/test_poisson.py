@@ -98,7 +98,8 @@ def test_constant_duration_matches_course_rate_form():
 
 def test_bad_inputs():
     weights, intercept, design, counts, durations = make_problem(6, 20, 3)
-    with pytest.raises(InputError, match="counts: has 19 entries"):
+    with pytest.raises(InputError,
+                       match=r"counts: expected 20 entries along the first axis, got shape \(19,\)"):
         poisson_nll(weights, intercept, design, counts[:-1], durations)
     with pytest.raises(InputError, match="counts: contains negative"):
         poisson_nll(weights, intercept, design, -np.ones(20), durations)

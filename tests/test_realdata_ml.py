@@ -4,8 +4,6 @@ Reads the MATLAB file directly with scipy.io.loadmat (independent of sparsefield
 Skipped when the recording is absent.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,17 +12,14 @@ from sparsefield.rf.ml import fit_ml
 
 pytestmark = pytest.mark.realdata
 
-DATA_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
 HEIGHT, WIDTH = 20, 15
 
 
-@pytest.fixture(scope="module")
-def recording():
-    if not DATA_FILE.exists():
-        pytest.skip(f"real recording not found at {DATA_FILE}")
+@pytest.fixture
+def recording(real_data_path):
     from scipy.io import loadmat
 
-    raw = loadmat(DATA_FILE)
+    raw = loadmat(real_data_path)
     spike_times = raw["DN_spiketimes"].ravel()
     trigger_times = raw["DN_triggertimes"].ravel()
     n_frames = trigger_times.size  # 1489 triggers for 1500 frames: use the first 1489
@@ -42,6 +37,7 @@ def test_lag0_ml_rf_peaks_at_row12_col4(recording):
     assert fit.converged.all()
     lag0 = fit.weights[fit.lag_position(0)]
     assert np.argmax(lag0) == 12 * WIDTH + 4
+    assert fit.best_lag == 0
     # the peak stands out: larger than any weight at the later lags
     assert lag0.max() > np.abs(fit.weights[1:]).max()
     # exp(intercept) is about the mean rate: 5493 spikes over ~321 s

@@ -2,12 +2,24 @@
 
 import numpy as np
 import pytest
+import yaml
 
+from conftest import PROJECT
 from sparsefield.errors import InputError
-from sparsefield.rf.binning import frame_edges
+from sparsefield.rf.binning import bin_spikes, frame_edges
 from sparsefield.rf.metrics import correlation, recovery_metrics
-from sparsefield.rf.simulate import DEFAULT_MODELS, NeuronModel, simulate_recording
+from sparsefield.rf.ml import MLFit, fit_ml
+from sparsefield.rf.separation import separate
+from sparsefield.rf.simulate import NeuronModel, simulate_recording
 from sparsefield.rf.sta import spike_triggered_average
+
+# The default config: the simulation settings and the two model neurons.
+CONFIG = yaml.safe_load((PROJECT / "config/config.yaml").read_text())
+SIMULATION = CONFIG["simulation"]
+NEURONS = SIMULATION["neurons"]
+# Model parameters of each neuron, without the config's seed.
+MODELS = {name: {key: value for key, value in neuron.items() if key != "seed"}
+          for name, neuron in NEURONS.items()}
 
 # The default simulation length: the shortest that keeps both default neurons
 # above 0.9 in the acceptance check with margin (20 seeds: min 0.93).
@@ -22,29 +34,21 @@ def as_stimulus(raw):
         n_frames, height * width).astype(np.float64)
 
 
-def rank_one(matrix):
-    """Rank-1 SVD parts, spatial sign fixed so its largest-magnitude entry is positive."""
-    left, singular_values, right = np.linalg.svd(matrix, full_matrices=False)
-    spatial, temporal = right[0], left[:, 0] * singular_values[0]
-    if spatial[np.argmax(np.abs(spatial))] < 0:
-        spatial, temporal = -spatial, -temporal
-    return spatial, temporal
-
-
 @pytest.fixture(scope="module")
 def simulations():
     return {name: simulate_recording(model, n_frames=N_FRAMES, seed=0)
-            for name, model in DEFAULT_MODELS.items()}
+            for name, model in MODELS.items()}
 
 
 def test_from_dict_names_unknown_and_bad_keys():
     with pytest.raises(ValueError, match=r"config\.models\.x: unknown keys \['latncy'\]"):
         NeuronModel.from_dict({"latncy": 0.1}, source="config.models.x")
-    with pytest.raises(InputError, match=r"config\.models\.x\.sigma: must be > 0"):
+    with pytest.raises(InputError, match=r"config\.models\.x\.sigma: must be a finite number > 0"):
         NeuronModel.from_dict({"sigma": 0}, source="config.models.x")
     with pytest.raises(InputError, match="kind"):
         NeuronModel.from_dict({"kind": "dog"})
-    for name, parameters in DEFAULT_MODELS.items():
+    assert sorted(MODELS) == ["sim_gabor", "sim_gauss"]
+    for name, parameters in MODELS.items():
         model = NeuronModel.from_dict(parameters, source=name)
         assert NeuronModel.from_dict(model.to_dict()) == model
 
@@ -64,23 +68,23 @@ def test_raw_layout_like_the_real_file(simulations):
     assert np.all(np.diff(spike_times) >= 0) and spike_times[0] >= 0
     assert spike_times[-1] < trigger_times[-1] + 0.2 + 3 * 0.024
     # Mean rate near baseline * exp(gain^2 / 2), realistic like the real ~17 Hz.
-    model = DEFAULT_MODELS["sim_gauss"]
+    model = MODELS["sim_gauss"]
     expected = model["baseline_rate"] * np.exp(model["gain"] ** 2 / 2)
     assert truth["mean_rate"] == pytest.approx(expected, rel=0.1)
     assert 10 < truth["mean_rate"] < 25
 
 
 def test_deterministic_under_seed():
-    first, _ = simulate_recording(DEFAULT_MODELS["sim_gabor"], n_frames=200, seed=3)
-    again, _ = simulate_recording(DEFAULT_MODELS["sim_gabor"], n_frames=200, seed=3)
-    other, _ = simulate_recording(DEFAULT_MODELS["sim_gabor"], n_frames=200, seed=4)
+    first, _ = simulate_recording(MODELS["sim_gabor"], n_frames=200, seed=3)
+    again, _ = simulate_recording(MODELS["sim_gabor"], n_frames=200, seed=3)
+    other, _ = simulate_recording(MODELS["sim_gabor"], n_frames=200, seed=4)
     for key in first:
         np.testing.assert_array_equal(first[key], again[key])
     assert not np.array_equal(first["spike_times"], other["spike_times"])
 
 
 def test_zero_gain_is_a_homogeneous_poisson_process():
-    model = dict(DEFAULT_MODELS["sim_gauss"], gain=0.0, baseline_rate=15.0)
+    model = dict(MODELS["sim_gauss"], gain=0.0, baseline_rate=15.0)
     raw, _ = simulate_recording(model, n_frames=1000, seed=5)
     duration = raw["trigger_times"][-1]
     expected = 15.0 * duration
@@ -91,7 +95,7 @@ def test_zero_gain_is_a_homogeneous_poisson_process():
 
 
 def test_truth_conventions(tmp_path):
-    on = dict(DEFAULT_MODELS["sim_gauss"])
+    on = dict(MODELS["sim_gauss"])
     off = dict(on, polarity="off")
     _, truth_on = simulate_recording(on, n_frames=100, seed=0)
     _, truth_off = simulate_recording(off, n_frames=100, seed=0)
@@ -114,10 +118,10 @@ def test_truth_conventions(tmp_path):
         np.testing.assert_array_equal(npz["spatial"], spatial)
     # Latencies: the Gaussian peaks within the first frame, the Gabor later.
     assert np.argmax(truth_on["temporal_lags"]) == 0
-    _, truth_gabor = simulate_recording(DEFAULT_MODELS["sim_gabor"], n_frames=100, seed=0)
+    _, truth_gabor = simulate_recording(MODELS["sim_gabor"], n_frames=100, seed=0)
     assert np.argmax(truth_gabor["temporal_lags"]) == 1
     peak = truth_on["fine_taus"][np.argmax(truth_on["temporal_fine"])]
-    assert peak == pytest.approx(DEFAULT_MODELS["sim_gauss"]["latency"], abs=0.002)
+    assert peak == pytest.approx(MODELS["sim_gauss"]["latency"], abs=0.002)
 
 
 def test_sta_recovers_the_planted_field(simulations):
@@ -127,20 +131,14 @@ def test_sta_recovers_the_planted_field(simulations):
         edges = frame_edges(raw["trigger_times"])
         sta = spike_triggered_average(raw["spike_times"], edges, stimulus, tau_max=0.6,
                                       n_shifts=10)
-        sta_spatial, sta_temporal = rank_one(sta.sta - sta.null_mean)
-        assert correlation(sta_spatial, truth["spatial"]) > 0.85, name
+        separation = separate(sta.sta - sta.null_mean, centering="none")
+        assert correlation(separation.spatial, truth["spatial"]) > 0.85, name
         truth_sta = np.interp(sta.taus, truth["sta_taus"], truth["sta_temporal"])
-        assert correlation(sta_temporal, truth_sta) > 0.98, name
+        assert correlation(separation.temporal, truth_sta) > 0.98, name
 
 
 def test_ml_recovers_the_planted_field(simulations):
-    """The acceptance check: per-lag ML fits and their rank-1 separation."""
-    try:
-        from sparsefield.rf.binning import bin_spikes
-        from sparsefield.rf.ml import fit_ml
-        from sparsefield.rf.separation import separate
-    except ImportError as error:
-        pytest.skip(f"ML fitting is not available yet: {error}")
+    """Per-lag ML fits and their rank-1 separation recover both planted fields (seed 0)."""
     lags = np.arange(5)
     for name, (raw, truth) in simulations.items():
         stimulus = as_stimulus(raw)
@@ -148,7 +146,7 @@ def test_ml_recovers_the_planted_field(simulations):
         fit = fit_ml(stimulus, binned.counts, binned.durations, lags=tuple(lags))
         separation = separate(fit.weights, centering="none")
         # The STA arguments get the truth itself: only the ML metrics are checked here.
-        metrics = recovery_metrics(truth, fit.weights, fit.lags, separation.temporal,
+        metrics = recovery_metrics(truth, fit, separation.temporal,
                                    truth["spatial"], truth["sta_temporal"],
                                    truth["sta_taus"])
         assert metrics["best_lag"] == int(np.argmax(np.abs(truth["temporal_lags"][:5]))), name
@@ -156,20 +154,54 @@ def test_ml_recovers_the_planted_field(simulations):
         assert metrics["temporal_corr_svd"] >= 0.9, (name, metrics)
 
 
+def test_default_config_recovers_both_neurons():
+    """The acceptance check on the default config: its simulation settings, both
+    neurons with their config seeds, its ML lags and its separation centring."""
+    frame_shape = (SIMULATION["frame_height"], SIMULATION["frame_width"])
+    for name, neuron in NEURONS.items():
+        raw, truth = simulate_recording(
+            NeuronModel.from_dict(MODELS[name], source=name),
+            n_frames=SIMULATION["n_frames"],
+            frame_shape=frame_shape,
+            mean_frame_duration=SIMULATION["mean_frame_duration"],
+            sd_frame_duration=SIMULATION["sd_frame_duration"],
+            n_extra_frames=SIMULATION["n_extra_frames"],
+            dt=SIMULATION["dt"],
+            seed=neuron["seed"],
+        )
+        binned = bin_spikes(raw["spike_times"], raw["trigger_times"])
+        fit = fit_ml(as_stimulus(raw), binned.counts, binned.durations,
+                     lags=CONFIG["rf"]["lags"])
+        separation = separate(fit.weights, centering=CONFIG["rf"]["separation_centering"])
+        # The STA arguments get the truth itself: only the ML metrics are checked here.
+        metrics = recovery_metrics(truth, fit, separation.temporal, truth["spatial"],
+                                   truth["sta_temporal"], truth["sta_taus"])
+        assert metrics["spatial_corr_best_lag"] >= 0.9, (name, metrics)
+        assert metrics["temporal_corr_svd"] >= 0.9, (name, metrics)
+
+
+def _fit_with_weights(weights, lags):
+    """An MLFit holding given weights (the other fields are placeholders)."""
+    n_lags, n_pixels = weights.shape
+    return MLFit(lags=np.asarray(lags), weights=weights, intercepts=np.zeros(n_lags),
+                 nll=np.zeros(n_lags), n_iter=np.ones(n_lags, dtype=np.int64),
+                 converged=np.ones(n_lags, dtype=bool), stimulus_mean=np.zeros(n_pixels))
+
+
 def test_recovery_metrics_known_answers():
-    _, truth = simulate_recording(DEFAULT_MODELS["sim_gabor"], n_frames=100, seed=0)
+    _, truth = simulate_recording(MODELS["sim_gabor"], n_frames=100, seed=0)
     lags = np.arange(4)
     weights = np.outer(truth["temporal_lags"][:4], truth["spatial"])
-    metrics = recovery_metrics(truth, weights, lags, truth["temporal_lags"][:4],
-                               -truth["spatial"], truth["sta_temporal"][:40],
-                               truth["sta_taus"][:40])
+    metrics = recovery_metrics(truth, _fit_with_weights(weights, lags),
+                               truth["temporal_lags"][:4], -truth["spatial"],
+                               truth["sta_temporal"][:40], truth["sta_taus"][:40])
     assert metrics["best_lag"] == 1
     assert metrics["spatial_corr_best_lag"] == pytest.approx(1.0)
     assert metrics["temporal_corr_svd"] == pytest.approx(1.0)
     assert metrics["sta_spatial_corr"] == pytest.approx(-1.0)  # signed
     assert metrics["sta_temporal_corr"] == pytest.approx(1.0)
     with pytest.raises(InputError, match="lags"):
-        recovery_metrics(truth, np.zeros((2, 300)), np.array([0, 99]), np.zeros(2),
+        recovery_metrics(truth, _fit_with_weights(np.zeros((2, 300)), [0, 99]), np.zeros(2),
                          truth["spatial"], truth["sta_temporal"], truth["sta_taus"])
     assert np.isnan(correlation(np.ones(5), np.arange(5)))
     assert correlation([1, 2, 3], [2, 4, 7]) == pytest.approx(np.corrcoef([1, 2, 3],

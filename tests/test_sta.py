@@ -109,8 +109,11 @@ def test_deterministic_under_seed_and_round_trips(tmp_path):
     with np.load(tmp_path / "sta.npz", allow_pickle=False) as npz:
         loaded = STA.from_npz(npz)
     np.testing.assert_array_equal(loaded.zscore, first.zscore)
-    assert (loaded.n_spikes, loaded.n_shifts, loaded.bin_width) == \
-        (first.n_spikes, first.n_shifts, first.bin_width)
+    np.testing.assert_array_equal(loaded.taus, first.taus)
+    assert (loaded.n_spikes, loaded.n_shifts) == (first.n_spikes, first.n_shifts)
+    assert isinstance(loaded.n_spikes, int) and isinstance(loaded.n_shifts, int)
+    assert sorted(first.to_npz_dict()) == sorted(
+        ["taus", "sta", "zscore", "null_mean", "null_std", "n_spikes", "n_shifts"])
 
 
 @pytest.mark.parametrize(

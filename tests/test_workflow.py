@@ -11,9 +11,21 @@ from conftest import REAL_DATA, copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
+FIGURES = (
+    "overview",
+    "rf_lags",
+    "ml_separation",
+    "sta",
+    "lasso_grid",
+    "lasso_cv",
+    "ml_vs_lasso",
+    "lasso_separation",
+)
+
 TINY = {
     "simulation": {"n_frames": 600},
     "rf": {"lags": [0, 1, 2]},
+    "lasso": {"lags": [0, 1, 2], "n_lambdas": 5, "n_folds": 3},
     "sta": {"n_shifts": 20, "tau_max": 0.3},
     "figures": {"dpi": 60},
 }
@@ -35,7 +47,7 @@ def tiny_run(tmp_path_factory):
 
 def test_every_figure_and_table_is_written(tiny_run):
     for recording in ("sim_gauss", "sim_gabor"):
-        for name in ("overview", "rf_lags", "ml_separation", "sta", "truth"):
+        for name in FIGURES + ("truth",):
             assert (tiny_run / f"results/{recording}/figures/{name}.png").stat().st_size > 0
         metrics = pd.read_csv(tiny_run / f"results/{recording}/metrics.tsv", sep="\t")
         assert len(metrics) == 1
@@ -100,5 +112,8 @@ def test_real_recording_end_to_end(tmp_path):
     assert summary["spikes_after"] == 7
     assert (summary["lag0_peak_row"], summary["lag0_peak_col"]) == (12, 4)
     assert 60 <= summary["sta_peak_ms"] <= 160
-    for name in ("overview", "rf_lags", "ml_separation", "sta"):
+    # The lasso's rank-1 map peaks at the RF centre, with its weight on lag 0.
+    assert (summary["lasso_peak_row"], summary["lasso_peak_col"]) == (12, 4)
+    assert summary["lasso_peak_lag"] == 0
+    for name in FIGURES:
         assert (workdir / f"results/nds_cl_5/figures/{name}.png").is_file()

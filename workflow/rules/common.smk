@@ -5,6 +5,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
+if not set(config["rf"]["lags"]) & set(config["lasso"]["lags"]):
+    raise WorkflowError("config: rf.lags and lasso.lags share no lag to compare ML with lasso")
 
 # The conda route (see README); --lint wants a software environment per rule.
 CONDA_ENV = "../../environment.yml"
@@ -52,7 +54,16 @@ def truth_files(wildcards):
     return {"truth": row["truth_file"]} if "truth_file" in row else {}
 
 
-FIGURES = ["overview", "rf_lags", "ml_separation", "sta"]
+FIGURES = [
+    "overview",
+    "rf_lags",
+    "ml_separation",
+    "sta",
+    "lasso_grid",
+    "lasso_cv",
+    "ml_vs_lasso",
+    "lasso_separation",
+]
 
 
 def figures_of(recording):

@@ -51,11 +51,12 @@ rule figure_ml_separation:
         "logs/figure_ml_separation/{recording}.log",
     params:
         dpi=config["figures"]["dpi"],
+        label="ML RF",
     threads: 1
     conda:
         CONDA_ENV
     script:
-        "../scripts/figure_ml_separation.py"
+        "../scripts/figure_separation.py"
 
 
 rule figure_sta:
@@ -94,3 +95,77 @@ rule figure_truth:
         CONDA_ENV
     script:
         "../scripts/figure_truth.py"
+
+
+rule figure_lasso_grid:
+    input:
+        recording="results/{recording}/recording.npz",
+        counts="results/{recording}/counts.npz",
+        fit="results/{recording}/lasso_fit.npz",
+    output:
+        figure_output("lasso_grid"),
+    log:
+        "logs/figure_lasso_grid/{recording}.log",
+    params:
+        dpi=config["figures"]["dpi"],
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_lasso_grid.py"
+
+
+rule figure_lasso_cv:
+    input:
+        recording="results/{recording}/recording.npz",
+        fit="results/{recording}/lasso_fit.npz",
+    output:
+        figure_output("lasso_cv"),
+    log:
+        "logs/figure_lasso_cv/{recording}.log",
+    params:
+        dpi=config["figures"]["dpi"],
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_lasso_cv.py"
+
+
+rule figure_ml_vs_lasso:
+    input:
+        recording="results/{recording}/recording.npz",
+        counts="results/{recording}/counts.npz",
+        ml="results/{recording}/ml_fit.npz",
+        lasso="results/{recording}/lasso_fit.npz",
+    output:
+        figure_output("ml_vs_lasso"),
+    log:
+        "logs/figure_ml_vs_lasso/{recording}.log",
+    params:
+        dpi=config["figures"]["dpi"],
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_ml_vs_lasso.py"
+
+
+rule figure_lasso_separation:
+    input:
+        recording="results/{recording}/recording.npz",
+        counts="results/{recording}/counts.npz",
+        fit="results/{recording}/lasso_fit.npz",
+        separation="results/{recording}/lasso_separation.npz",
+    output:
+        figure_output("lasso_separation"),
+    log:
+        "logs/figure_lasso_separation/{recording}.log",
+    params:
+        dpi=config["figures"]["dpi"],
+        label="lasso RF at the chosen λ",
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_separation.py"

@@ -85,6 +85,8 @@ rule summarise_recording:
         ml_separation="results/{recording}/ml_separation.npz",
         sta="results/{recording}/sta.npz",
         sta_separation="results/{recording}/sta_separation.npz",
+        lasso="results/{recording}/lasso_fit.npz",
+        lasso_separation="results/{recording}/lasso_separation.npz",
     output:
         "results/{recording}/metrics.tsv",
     log:

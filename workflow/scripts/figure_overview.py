@@ -3,8 +3,6 @@ from _common import load, start
 
 start(snakemake)
 
-import numpy as np
-
 from sparsefield.io import Recording
 from sparsefield.plots import overview_figure, save_figure
 from sparsefield.rf.binning import BinnedCounts
@@ -13,8 +11,7 @@ from sparsefield.rf.ml import MLFit, predicted_counts
 recording = load(Recording, snakemake.input.recording)
 binned = load(BinnedCounts, snakemake.input.counts)
 fit = load(MLFit, snakemake.input.fit)
-best_lag = int(fit.lags[np.argmax(np.linalg.norm(fit.weights, axis=1))])
-predicted = predicted_counts(fit, best_lag, recording.stimulus, binned.durations)
+predicted = predicted_counts(fit, fit.best_lag, recording.stimulus, binned.durations)
 figure = overview_figure(
     recording.stimulus_frames()[0],
     binned.edges,
@@ -22,4 +19,4 @@ figure = overview_figure(
     predicted,
     window=snakemake.params.window,
 )
-save_figure(figure, snakemake.output[0])
+save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

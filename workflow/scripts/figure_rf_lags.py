@@ -20,4 +20,4 @@ figure = rf_lags_figure(
     float(np.median(binned.durations)),
     f"{recording.recording_id}: Poisson ML receptive field per lag",
 )
-save_figure(figure, snakemake.output[0])
+save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

@@ -10,4 +10,4 @@ from sparsefield.rf.sta import STA
 recording = load(Recording, snakemake.input.recording)
 sta = load(STA, snakemake.input.sta)
 figure = sta_figure(sta.taus, sta.sta, sta.zscore, recording.frame_shape)
-save_figure(figure, snakemake.output[0])
+save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

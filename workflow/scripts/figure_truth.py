@@ -20,7 +20,7 @@ metrics = pd.read_csv(snakemake.input.metrics, sep="\t").iloc[0]
 with np.load(snakemake.input.truth, allow_pickle=False) as truth:
     true_spatial = truth["spatial"]
     true_temporal = truth["temporal_lags"][fit.lags]
-best = list(fit.lags).index(int(metrics["truth_best_lag"]))
+best = fit.lag_position(fit.best_lag)
 figure = truth_figure(
     true_spatial,
     fit.weights[best],
@@ -30,6 +30,6 @@ figure = truth_figure(
     recording.frame_shape,
     float(metrics["truth_spatial_corr_best_lag"]),
     float(metrics["truth_temporal_corr_svd"]),
-    f"{recording.recording_id} (best lag {fit.lags[best]})",
+    f"{recording.recording_id} (best lag {fit.best_lag})",
 )
-save_figure(figure, snakemake.output[0])
+save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

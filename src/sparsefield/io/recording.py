@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sparsefield._checks import as_times
+from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.io.readers import FORMATS, check_file, infer_format, read_variables
 
@@ -63,7 +65,7 @@ _ROLES = ("spikes", "triggers", "stimulus")
 
 
 @dataclass(frozen=True)
-class Recording:
+class Recording(NpzMixin):
     """Checked spike times, trigger times and stimulus of one recording.
 
     Attributes
@@ -86,6 +88,11 @@ class Recording:
     sources : dict of str to str
         File each role was read from: keys ``"spikes"``, ``"triggers"``,
         ``"stimulus"``.
+
+    Notes
+    -----
+    :meth:`to_npz_dict` stores every field under its name except
+    :attr:`sources`, stored as one ``source_<role>`` string per role.
     """
 
     recording_id: str
@@ -111,55 +118,17 @@ class Recording:
         """
         return self.stimulus.reshape(self.stimulus.shape[0], *self.frame_shape)
 
-    def to_npz_dict(self):
-        """Plain arrays for ``np.savez`` (rebuild with :meth:`from_npz`).
-
-        Returns
-        -------
-        arrays : dict of str to ndarray
-            ``recording_id`` (np.str_), ``spike_times`` (n_spikes,),
-            ``trigger_times`` (n_triggers,), ``stimulus`` (n_frames, n_pixels),
-            ``frame_shape`` (2,) int64, ``n_frames_dropped`` 0-d int64 and one
-            ``source_<role>`` (np.str_) per role.
-        """
-        arrays = {
-            "recording_id": np.str_(self.recording_id),
-            "spike_times": self.spike_times,
-            "trigger_times": self.trigger_times,
-            "stimulus": self.stimulus,
-            "frame_shape": np.asarray(self.frame_shape, dtype=np.int64),
-            "n_frames_dropped": np.asarray(self.n_frames_dropped, dtype=np.int64),
-        }
-        for role, path in self.sources.items():
-            arrays[f"source_{role}"] = np.str_(path)
-        return arrays
+    def _pack_field(self, name, kind, value):
+        if name == "sources":
+            return {f"source_{role}": np.str_(path) for role, path in value.items()}
+        return super()._pack_field(name, kind, value)
 
     @classmethod
-    def from_npz(cls, npz):
-        """Rebuild from ``np.load(path, allow_pickle=False)`` of :meth:`to_npz_dict`.
-
-        Parameters
-        ----------
-        npz : mapping of str to ndarray
-            An opened ``.npz`` archive or any dict with the same keys.
-
-        Returns
-        -------
-        recording : Recording
-        """
-        sources = {
-            name[len("source_"):]: str(npz[name])
-            for name in npz.keys() if name.startswith("source_")
-        }
-        return cls(
-            recording_id=str(npz["recording_id"]),
-            spike_times=np.asarray(npz["spike_times"], dtype=np.float64),
-            trigger_times=np.asarray(npz["trigger_times"], dtype=np.float64),
-            stimulus=np.asarray(npz["stimulus"], dtype=np.float64),
-            frame_shape=tuple(int(size) for size in npz["frame_shape"]),
-            n_frames_dropped=int(npz["n_frames_dropped"]),
-            sources=sources,
-        )
+    def _unpack_field(cls, name, kind, npz):
+        if name == "sources":
+            return {key[len("source_"):]: str(npz[key])
+                    for key in npz.keys() if key.startswith("source_")}
+        return super()._unpack_field(name, kind, npz)
 
 
 def load_recording(row, base_dir="."):
@@ -383,22 +352,11 @@ def _as_vector(path, data, what):
     return data.astype(np.float64).reshape(-1)
 
 
-def _first_nonfinite(path, values, what):
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        index = int(bad[0])
-        raise InputError(
-            path,
-            f"{what} {index} (0-based) is {values[index]}; "
-            f"{bad.size} of {values.size} {what}s are not finite",
-        )
-
-
 def _check_spike_times(path, data, unit):
     spike_times = _as_vector(path, data, "spike times")
     if spike_times.size == 0:
         raise InputError(path, "spike train is empty (no spike times)")
-    _first_nonfinite(path, spike_times, "spike time")
+    spike_times = as_times(spike_times, path, what="spike time", unit=unit)
     negative = np.flatnonzero(spike_times < 0)
     if negative.size:
         index = int(negative[0])
@@ -407,27 +365,14 @@ def _check_spike_times(path, data, unit):
             f"spike time {index} (0-based) is negative ({spike_times[index]:g} {unit}); "
             "spike times must be >= 0",
         )
-    spike_times = np.sort(spike_times) * TIME_UNITS[unit]
-    return spike_times
+    return np.sort(spike_times) * TIME_UNITS[unit]
 
 
 def _check_trigger_times(path, data, unit):
-    trigger_times = _as_vector(path, data, "trigger times")
-    _first_nonfinite(path, trigger_times, "trigger time")
-    if trigger_times.size < 2:
-        raise InputError(
-            path, f"needs at least 2 trigger times, found {trigger_times.size}"
-        )
-    steps = np.diff(trigger_times)
-    bad = np.flatnonzero(steps <= 0)
-    if bad.size:
-        index = int(bad[0])
-        raise InputError(
-            path,
-            f"trigger times must be strictly increasing, but trigger {index} (0-based) is "
-            f"{trigger_times[index]:.10g} {unit} and trigger {index + 1} is "
-            f"{trigger_times[index + 1]:.10g} {unit}",
-        )
+    trigger_times = as_times(
+        _as_vector(path, data, "trigger times"), path,
+        order="increasing", min_length=2, what="trigger time", unit=unit,
+    )
     return trigger_times * TIME_UNITS[unit]
 
 

@@ -1,10 +1,9 @@
 """Writing a raw recording in the real MATLAB file's layout."""
 
-import os
-import secrets
-
 import numpy as np
 
+from sparsefield._checks import as_float_array
+from sparsefield._files import atomic_write
 from sparsefield.errors import InputError
 
 DEFAULT_KEYS = ("DN_spiketimes", "DN_triggertimes", "DN_stim")
@@ -41,20 +40,15 @@ def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KE
     """
     import scipy.io
 
-    spike_times = np.asarray(spike_times, dtype=np.float64)
-    trigger_times = np.asarray(trigger_times, dtype=np.float64)
-    stimulus_hwt = np.asarray(stimulus_hwt)
-    for name, array, ndim in (("spike_times", spike_times, 1),
-                              ("trigger_times", trigger_times, 1),
-                              ("stimulus_hwt", stimulus_hwt, 3)):
-        if array.ndim != ndim:
-            raise InputError(name, f"expected {ndim} dimension(s), got shape {array.shape}")
-    if stimulus_hwt.dtype != np.uint8:
-        values = stimulus_hwt.astype(np.float64)
-        if not (np.all(np.isfinite(values)) and np.all(values == np.round(values))
-                and values.min(initial=0) >= 0 and values.max(initial=0) <= 255):
-            raise InputError("stimulus_hwt", "must hold whole numbers in 0..255 to be stored as uint8")
-        stimulus_hwt = values.astype(np.uint8)
+    # Not checked for finiteness or order: the writer stores what it is given
+    # (load_recording checks what it reads).
+    spike_times = as_float_array(spike_times, "spike_times", 1, finite=False)
+    trigger_times = as_float_array(trigger_times, "trigger_times", 1, finite=False)
+    values = as_float_array(stimulus_hwt, "stimulus_hwt", 3, finite=False)
+    if not (np.all(np.isfinite(values)) and np.all(values == np.round(values))
+            and values.min(initial=0) >= 0 and values.max(initial=0) <= 255):
+        raise InputError("stimulus_hwt", "must hold whole numbers in 0..255 to be stored as uint8")
+    stimulus_hwt = values.astype(np.uint8)
     if len(keys) != 3 or len(set(keys)) != 3:
         raise InputError("keys", f"expected three distinct variable names, got {keys!r}")
 
@@ -63,20 +57,5 @@ def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KE
         keys[1]: trigger_times.reshape(-1, 1),
         keys[2]: stimulus_hwt,
     }
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never clobber; mode 0o666 lets the umask decide, as for any new file.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            scipy.io.savemat(handle, variables, format="5", do_compression=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path) as handle:
+        scipy.io.savemat(handle, variables, format="5", do_compression=True)

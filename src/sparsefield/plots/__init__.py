@@ -6,6 +6,7 @@ they never fit anything and never touch pyplot or the user's backend.  Save
 with :func:`save_figure`, which gives the same bytes for the same inputs.
 """
 
+from sparsefield.plots.lasso import cv_curve_figure, lasso_grid_figure, ml_vs_lasso_figure
 from sparsefield.plots.rf import (
     overview_figure,
     rf_lags_figure,
@@ -17,6 +18,9 @@ from sparsefield.plots.style import STYLE, save_figure, symmetric_limits
 
 __all__ = [
     "STYLE",
+    "cv_curve_figure",
+    "lasso_grid_figure",
+    "ml_vs_lasso_figure",
     "overview_figure",
     "rf_lags_figure",
     "save_figure",

@@ -7,12 +7,16 @@ Signed maps share one symmetric diverging colour scale centred at 0
 :func:`sparsefield.plots.style.save_figure`.
 """
 
+import functools
+
 import numpy as np
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from sparsefield._checks import as_float, as_float_array
 from sparsefield.errors import InputError
 from sparsefield.plots.style import DIVERGING, GREY, new_figure, styled, symmetric_limits
+from sparsefield.rf.summary import peak_pixel
 
 #: Size of one map panel, inches (the height is scaled by the frame shape).
 _PANEL = 1.25
@@ -25,17 +29,19 @@ _N_RATE_BINS = 10
 # checks and shared drawing helpers
 
 
+#: Arrays given to a figure: float, not empty; NaN is allowed (drawn as a gap).
+_plot_array = functools.partial(as_float_array, finite=False, allow_empty=False)
+
+
+# The next two keep the older helpers' signatures for sparsefield.plots.lasso,
+# which imports them; new code calls _plot_array(value, name, ndim, length=...).
 def _array(name, value, ndim):
-    """Return ``value`` as a float array with ``ndim`` dimensions, or raise InputError."""
-    array = np.asarray(value, dtype=float)
-    if array.ndim != ndim:
-        raise InputError(name, f"expected a {ndim}-d array, got shape {array.shape}")
-    if array.size == 0:
-        raise InputError(name, "is empty")
-    return array
+    """:data:`_plot_array` with the arguments in the order ``(name, value, ndim)``."""
+    return _plot_array(value, name, ndim)
 
 
 def _check_length(name, array, length, axis=0):
+    """Raise :class:`InputError` unless ``array.shape[axis] == length``."""
     if array.shape[axis] != length:
         raise InputError(name, f"expected {length} entries along axis {axis}, got shape {array.shape}")
 
@@ -53,18 +59,6 @@ def _frame_shape(frame_shape, n_pixels, name):
 def _to_image(vector, frame_shape):
     """Reshape pixels (n_pixels,) to an image (height, width) in C order."""
     return np.reshape(vector, frame_shape)
-
-
-def _peak_pixel(values, frame_shape):
-    """Return ``(index, row, col)`` of the entry of largest ``|values|``.
-
-    ``index`` indexes the flattened ``values``; row and col are those of its
-    pixel (the last axis of ``values`` is the pixel axis).
-    """
-    index = int(np.nanargmax(np.abs(values)))
-    pixel = index % (frame_shape[0] * frame_shape[1])
-    row, col = divmod(pixel, frame_shape[1])
-    return index, row, col
 
 
 def _show_map(axes, image, vmax, cmap=DIVERGING, pixel_labels=False):
@@ -156,17 +150,14 @@ def overview_figure(frame, edges, counts, predicted=None, window=60.0):
         spikes/s) against the mean predicted count in the same bins, which a
         calibrated model follows; without a prediction, a histogram of counts.
     """
-    frame = _array("frame", frame, 2)
-    edges = _array("edges", edges, 1)
-    counts = _array("counts", counts, 1)
-    _check_length("edges", edges, counts.size + 1)
+    frame = _plot_array(frame, "frame", 2)
+    counts = _plot_array(counts, "counts", 1)
+    edges = _plot_array(edges, "edges", 1, length=counts.size + 1)
     if predicted is not None:
-        predicted = _array("predicted", predicted, 1)
-        _check_length("predicted", predicted, counts.size)
+        predicted = _plot_array(predicted, "predicted", 1, length=counts.size)
         if not np.any(np.isfinite(predicted)):
             raise InputError("predicted", "has no finite values")
-    if not window > 0:
-        raise InputError("window", f"must be positive, got {window}")
+    window = as_float(window, "window", minimum=0.0, strict=True)
     figure = new_figure(11.0, 3.2)
     left, middle, right = figure.subplots(1, 3, width_ratios=[0.8, 1.6, 1.0])
     shown = _show_image(left, frame, GREY, pixel_labels=True)
@@ -247,13 +238,11 @@ def rf_lags_figure(weights, lags, frame_shape, frame_duration, title):
         ``|weight|`` over all lags is outlined in every panel (heavier in
         the panel of its lag).
     """
-    weights = _array("weights", weights, 2)
-    lags = _array("lags", lags, 1)
-    _check_length("lags", lags, weights.shape[0])
+    weights = _plot_array(weights, "weights", 2)
+    lags = _plot_array(lags, "lags", 1, length=weights.shape[0])
     frame_shape = _frame_shape(frame_shape, weights.shape[1], "weights")
     vmax = symmetric_limits(weights)
-    index, row, col = _peak_pixel(weights, frame_shape)
-    peak_lag = index // weights.shape[1]
+    peak_lag, row, col = peak_pixel(weights, frame_shape)
     figure = new_figure(*_map_size(frame_shape, len(lags)))
     axes_row = figure.subplots(1, len(lags), squeeze=False)[0]
     for position, axes in enumerate(axes_row):
@@ -283,30 +272,38 @@ def separation_figure(spatial, temporal, times, frame_shape, title, explained):
     title : str
         Figure title.
     explained : float
-        Fraction of the squared norm explained by the rank-1 term, in [0, 1].
+        :attr:`sparsefield.rf.separation.Separation.explained`: the fraction of
+        the squared Frobenius norm ``‖M‖²`` of the separated matrix ``M``
+        (after its centring, if any) that the rank-1 term captures, in [0, 1].
+        It is a share of the variance only when ``M`` was centred.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The title gives ``explained`` as "rank 1: 55.0 % of ‖M‖²".
     """
-    spatial = _array("spatial", spatial, 1)
-    temporal = _array("temporal", temporal, 1)
-    times = _array("times", times, 1)
-    _check_length("times", times, temporal.size)
+    spatial = _plot_array(spatial, "spatial", 1)
+    temporal = _plot_array(temporal, "temporal", 1)
+    times = _plot_array(times, "times", 1, length=temporal.size)
     frame_shape = _frame_shape(frame_shape, spatial.size, "spatial")
-    _, row, col = _peak_pixel(spatial, frame_shape)
+    _, row, col = peak_pixel(spatial, frame_shape)
     width, height = _map_size(frame_shape, 1)
     figure = new_figure(width + 3.2, height + 0.4)
     map_axes, time_axes = figure.subplots(1, 2, width_ratios=[1.0, 1.6])
     shown = _show_map(map_axes, _to_image(spatial, frame_shape), symmetric_limits(spatial), pixel_labels=True)
-    _mark_pixel(map_axes, row, col)
-    map_axes.set_title(f"spatial (peak row {row}, col {col})")
+    if np.any(spatial):
+        _mark_pixel(map_axes, row, col)
+        map_axes.set_title(f"spatial (peak row {row}, col {col})")
+        share = f"rank 1: {100.0 * explained:.1f} % of ‖M‖²"
+    else:
+        map_axes.set_title("spatial (all zero)")
+        share = "no receptive field: all weights are zero"
     _colorbar(figure, shown, map_axes, "weight")
     _zero_line(time_axes)
     time_axes.plot(_milliseconds(times), temporal, marker="o", color="C0")
     _time_axis(time_axes, "temporal weight")
     time_axes.set_title("temporal")
-    figure.suptitle(f"{title} (rank-1 term explains {100.0 * explained:.1f} % of the variance)")
+    figure.suptitle(f"{title} ({share})")
     return figure
 
 
@@ -334,23 +331,22 @@ def sta_figure(taus, sta, zscore, frame_shape, n_panels=10):
         stimulus units) at the peak tau, and z over tau at the peak pixel and
         the largest ``|z|`` over pixels, with ±3 reference lines.
     """
-    taus = _array("taus", taus, 1)
-    sta = _array("sta", sta, 2)
-    zscore = _array("zscore", zscore, 2)
-    _check_length("sta", sta, taus.size)
+    taus = _plot_array(taus, "taus", 1)
+    sta = _plot_array(sta, "sta", 2, length=taus.size)
+    zscore = _plot_array(zscore, "zscore", 2)
     if zscore.shape != sta.shape:
         raise InputError("zscore", f"expected shape {sta.shape} like sta, got {zscore.shape}")
     frame_shape = _frame_shape(frame_shape, sta.shape[1], "sta")
-    index, row, col = _peak_pixel(zscore, frame_shape)
-    peak_tau = index // sta.shape[1]
+    peak_tau, row, col = peak_pixel(zscore, frame_shape)
     chosen = np.unique(np.round(np.linspace(0, taus.size - 1, min(int(n_panels), taus.size))).astype(int))
     width, height = _map_size(frame_shape, chosen.size)
     figure = new_figure(max(width, 7.0), height + 2.6)
     top, bottom = figure.subfigures(2, 1, height_ratios=[height, 2.6])
     _draw_zscore_maps(top, taus, zscore, frame_shape, chosen, (row, col))
     _draw_sta_peak(bottom, taus, sta, zscore, frame_shape, peak_tau, (row, col))
+    peak_z = zscore[peak_tau, row * frame_shape[1] + col]
     figure.suptitle(
-        f"Spike-triggered average: peak |z| = {abs(zscore.flat[index]):.1f} at "
+        f"Spike-triggered average: peak |z| = {abs(peak_z):.1f} at "
         f"{taus[peak_tau] * 1000:.0f} ms before the spike (row {row}, col {col})"
     )
     return figure
@@ -412,15 +408,12 @@ def truth_figure(
         [-1, 1]; the two kernels, each divided by its largest ``|value|``,
         overlaid.
     """
-    maps = [_array(name, value, 1) for name, value in (("true_spatial", true_spatial), ("est_spatial", est_spatial))]
-    kernels = [
-        _array(name, value, 1) for name, value in (("true_temporal", true_temporal), ("est_temporal", est_temporal))
-    ]
-    times = _array("times", times, 1)
-    frame_shape = _frame_shape(frame_shape, maps[0].size, "true_spatial")
-    _check_length("est_spatial", maps[1], maps[0].size)
-    for name, kernel in zip(("true_temporal", "est_temporal"), kernels):
-        _check_length(name, kernel, times.size)
+    times = _plot_array(times, "times", 1)
+    true_spatial = _plot_array(true_spatial, "true_spatial", 1)
+    maps = [true_spatial, _plot_array(est_spatial, "est_spatial", 1, length=true_spatial.size)]
+    kernels = [_plot_array(kernel, name, 1, length=times.size)
+               for name, kernel in (("true_temporal", true_temporal), ("est_temporal", est_temporal))]
+    frame_shape = _frame_shape(frame_shape, true_spatial.size, "true_spatial")
     width, height = _map_size(frame_shape, 2)
     figure = new_figure(width + 3.2, height)
     map_figure, time_figure = figure.subfigures(1, 2, width_ratios=[width, 3.2])

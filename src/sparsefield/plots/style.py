@@ -7,13 +7,12 @@ is built, and builds it with :func:`new_figure`: a plain
 imports :mod:`matplotlib.pyplot` or changes the user's backend or rcParams.
 
 :func:`save_figure` writes PNG, PDF or SVG (chosen by the file extension) with
-the same style, a fixed resolution and no timestamps or version stamps that
-would change between runs, so that the same inputs give the same bytes.
+the same style, the resolution asked for (:data:`DPI` by default) and no
+timestamps or version stamps that would change between runs, so that the same
+inputs give the same bytes.
 """
 
 import functools
-import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -22,9 +21,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sparsefield._checks import as_float
+from sparsefield._files import atomic_write
 from sparsefield.errors import InputError
 
-#: Resolution of saved raster output, dots per inch.
+#: Default resolution of saved raster output, dots per inch.
 DPI = 150
 
 #: Colormap for signed quantities (receptive fields, z-scores), centred at 0.
@@ -143,16 +144,16 @@ def symmetric_limits(*arrays):
     return vmax if vmax > 0.0 else 1.0
 
 
-def save_figure(figure, path):
+def save_figure(figure, path, dpi=None):
     """Write ``figure`` to ``path`` atomically and reproducibly, then close it.
 
-    The format follows the extension: ``.png`` (at :data:`DPI`), ``.pdf`` or
+    The format follows the extension: ``.png`` (at ``dpi``), ``.pdf`` or
     ``.svg``.  Metadata that changes between runs (software version,
     creation dates) is left out and SVG ids use a fixed salt, so the same
     figure gives the same bytes.  The file is written to a temporary name in
-    the same folder and moved into place with :func:`os.replace`; when
-    anything fails, no file is left at ``path`` or beside it.  Missing parent
-    folders are created.
+    the same folder and moved into place with :func:`os.replace`
+    (:func:`sparsefield._files.atomic_write`); when anything fails, no file is
+    left at ``path`` or beside it.  Missing parent folders are created.
 
     Parameters
     ----------
@@ -161,6 +162,9 @@ def save_figure(figure, path):
         :mod:`matplotlib.pyplot` if pyplot manages it), also when saving fails.
     path : str or os.PathLike
         Destination file.
+    dpi : float, optional
+        Resolution in dots per inch (raster output and images embedded in
+        PDF/SVG); None uses the style's :data:`DPI`.
 
     Returns
     -------
@@ -170,35 +174,21 @@ def save_figure(figure, path):
     Raises
     ------
     sparsefield.errors.InputError
-        When the extension is not one of ``.png``, ``.pdf``, ``.svg``
-        (a :class:`ValueError`).
+        When the extension is not one of ``.png``, ``.pdf``, ``.svg``, or
+        ``dpi`` is not a positive number (a :class:`ValueError`).
     """
     path = Path(path)
     try:
         if path.suffix.lower() not in _FORMATS:
             raise InputError(path, f"unsupported figure format {path.suffix!r}; use one of {sorted(_FORMATS)}")
+        dpi = DPI if dpi is None else as_float(dpi, "dpi", minimum=0.0, strict=True)
         file_format, metadata = _FORMATS[path.suffix.lower()]
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _write_temporary(figure, path, file_format, metadata)
-        os.replace(temporary, path)
+        with atomic_write(path) as handle, matplotlib.rc_context(STYLE):
+            figure.savefig(handle, format=file_format, dpi=dpi, metadata=metadata)
     finally:
         _close(figure)
     return path
-
-
-def _write_temporary(figure, path, file_format, metadata):
-    """Save into a new hidden file beside ``path``; remove it on failure."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, as for
-    # any ordinary new file (tempfile would make it private, 0o600).
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle, matplotlib.rc_context(STYLE):
-            figure.savefig(handle, format=file_format, dpi=DPI, metadata=metadata)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
 
 
 def _close(figure):

@@ -27,6 +27,40 @@ _BLOCK_ROWS = 128
 
 
 @numba.njit(cache=True)
+def _block_terms(linear, intercept, counts, durations, start, residuals):
+    """Sum of the data part of the NLL over one block of rows, and its residuals.
+
+    The one place the per-row terms are written.
+
+    Parameters
+    ----------
+    linear : ndarray of shape (n_block,)
+        ``design_t . weights`` for rows ``start .. start + n_block - 1``.
+    intercept : float
+    counts, durations : ndarray of shape (n_rows,)
+        All rows; the block reads ``[start, start + n_block)``.
+    start : int
+        First row of the block.
+    residuals : ndarray of shape (>= n_block,)
+        Output: ``residuals[offset] = mu_t - counts_t`` for ``t = start + offset``,
+        with ``mu_t = durations_t * exp(eta_t)``.
+
+    Returns
+    -------
+    total : float
+        ``sum_t [mu_t - counts_t * eta_t]`` over the block.
+    """
+    total = 0.0
+    for offset in range(linear.shape[0]):
+        row = start + offset
+        eta = linear[offset] + intercept
+        expected = durations[row] * math.exp(eta)
+        total += expected - counts[row] * eta
+        residuals[offset] = expected - counts[row]
+    return total
+
+
+@numba.njit(cache=True)
 def nll_data(weights, intercept, design, counts, durations):
     """Data part of the mean Poisson NLL.
 
@@ -44,12 +78,9 @@ def nll_data(weights, intercept, design, counts, durations):
         ``mean_t [durations_t * exp(eta_t) - counts_t * eta_t]``.
     """
     n_rows = design.shape[0]
-    linear = np.dot(design, weights)
-    total = 0.0
-    for row in range(n_rows):
-        eta = linear[row] + intercept
-        total += durations[row] * math.exp(eta) - counts[row] * eta
-    return total / n_rows
+    residuals = np.empty(n_rows)
+    return _block_terms(np.dot(design, weights), intercept, counts, durations, 0,
+                        residuals) / n_rows
 
 
 @numba.njit(cache=True)
@@ -78,16 +109,15 @@ def nll_data_grad(weights, intercept, design, counts, durations, grad_weights):
         grad_weights[pixel] = 0.0
     total = 0.0
     grad_intercept = 0.0
+    residuals = np.empty(_BLOCK_ROWS)
     for start in range(0, n_rows, _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, n_rows)
         linear = np.dot(design[start:stop], weights)
+        total += _block_terms(linear, intercept, counts, durations, start, residuals)
         for offset in range(stop - start):
-            row = start + offset
-            eta = linear[offset] + intercept
-            expected = durations[row] * math.exp(eta)
-            total += expected - counts[row] * eta
-            residual = expected - counts[row]
+            residual = residuals[offset]
             grad_intercept += residual
+            row = start + offset
             for pixel in range(n_pixels):
                 grad_weights[pixel] += residual * design[row, pixel]
     scale = 1.0 / n_rows

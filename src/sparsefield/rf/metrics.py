@@ -31,8 +31,7 @@ def correlation(a, b):
     return float(np.clip(np.dot(a, b) / denominator, -1.0, 1.0))
 
 
-def recovery_metrics(truth, ml_weights, lags, ml_temporal, sta_spatial, sta_temporal,
-                     sta_taus):
+def recovery_metrics(truth, fit, ml_temporal, sta_spatial, sta_temporal, sta_taus):
     """Compare ML and STA receptive-field estimates with the simulated truth.
 
     Parameters
@@ -42,12 +41,10 @@ def recovery_metrics(truth, ml_weights, lags, ml_temporal, sta_spatial, sta_temp
         (or its saved npz): ``spatial`` (n_pixels,), ``lags`` and
         ``temporal_lags`` (n_truth_lags,), ``sta_taus`` and ``sta_temporal``
         (n_sta_taus,).
-    ml_weights : ndarray of shape (n_lags, n_pixels)
-        Per-lag ML weights.
-    lags : ndarray of shape (n_lags,)
-        Frame lags of the rows of ``ml_weights`` (each in ``truth["lags"]``).
+    fit : sparsefield.rf.ml.MLFit
+        Per-lag ML fits; ``fit.lags`` must all be in ``truth["lags"]``.
     ml_temporal : ndarray of shape (n_lags,)
-        Temporal part of the rank-1 separation of ``ml_weights``.
+        Temporal part of the rank-1 separation of ``fit.weights``.
     sta_spatial : ndarray of shape (n_pixels,)
         Spatial part of a separation of the STA (or the STA at its peak).
     sta_temporal : ndarray of shape (n_sta,)
@@ -59,8 +56,8 @@ def recovery_metrics(truth, ml_weights, lags, ml_temporal, sta_spatial, sta_temp
     Returns
     -------
     dict
-        ``best_lag`` (int): the lag whose weight vector has the largest
-        Euclidean norm.
+        ``best_lag`` (int): :attr:`MLFit.best_lag`, the lag whose weight
+        vector has the largest Euclidean norm.
         ``spatial_corr_best_lag``: correlation of the ML weights at
         ``best_lag`` with ``truth["spatial"]``.
         ``temporal_corr_svd``: correlation of ``ml_temporal`` with
@@ -71,33 +68,57 @@ def recovery_metrics(truth, ml_weights, lags, ml_temporal, sta_spatial, sta_temp
         ``truth["sta_temporal"]`` interpolated linearly at ``sta_taus``.
         Correlations are Pearson and signed: a sign flip scores -1.
     """
-    ml_weights = np.asarray(ml_weights, dtype=np.float64)
-    lags = np.asarray(lags)
+    lags = np.asarray(fit.lags)
     truth_lags = np.asarray(truth["lags"])
-    if ml_weights.ndim != 2 or ml_weights.shape[0] != lags.size:
-        raise InputError("recovery_metrics(ml_weights)",
-                         f"must have shape (n_lags, n_pixels) with n_lags = {lags.size}, "
-                         f"got {ml_weights.shape}")
     missing = sorted(set(lags.tolist()) - set(truth_lags.tolist()))
     if missing:
-        raise InputError("recovery_metrics(lags)", f"lags {missing} are not in the truth "
+        raise InputError("fit.lags", f"lags {missing} are not in the truth "
                          f"(which has lags {truth_lags.min()}..{truth_lags.max()})")
     sta_taus = np.asarray(sta_taus, dtype=np.float64)
     truth_taus = np.asarray(truth["sta_taus"], dtype=np.float64)
     if sta_taus.min() < truth_taus[0] - 1e-12 or sta_taus.max() > truth_taus[-1] + 1e-12:
-        raise InputError("recovery_metrics(sta_taus)",
+        raise InputError("sta_taus",
                          f"must lie within the truth's {truth_taus[0]}..{truth_taus[-1]} s")
 
     spatial = np.asarray(truth["spatial"], dtype=np.float64)
-    best = int(np.argmax(np.linalg.norm(ml_weights, axis=1)))
+    best_lag = fit.best_lag
     truth_temporal = np.asarray(truth["temporal_lags"], dtype=np.float64)
     position = {lag: index for index, lag in enumerate(truth_lags.tolist())}
     truth_at_lags = truth_temporal[[position[lag] for lag in lags.tolist()]]
     truth_sta = np.interp(sta_taus, truth_taus, np.asarray(truth["sta_temporal"]))
     return {
-        "best_lag": int(lags[best]),
-        "spatial_corr_best_lag": correlation(ml_weights[best], spatial),
+        "best_lag": best_lag,
+        "spatial_corr_best_lag": correlation(fit.weights[fit.lag_position(best_lag)], spatial),
         "temporal_corr_svd": correlation(ml_temporal, truth_at_lags),
         "sta_spatial_corr": correlation(sta_spatial, spatial),
         "sta_temporal_corr": correlation(sta_temporal, truth_sta),
+    }
+
+
+def separation_metrics(truth, lags, separation):
+    """Compare a rank-1 separation over frame lags with the simulated truth.
+
+    Parameters
+    ----------
+    truth : Mapping
+        As in :func:`recovery_metrics` (``spatial``, ``lags``, ``temporal_lags``).
+    lags : array_like of shape (n_lags,)
+        Frame lags of the separated matrix, all in ``truth["lags"]``.
+    separation : sparsefield.rf.separation.Separation
+
+    Returns
+    -------
+    dict
+        ``spatial_corr`` and ``temporal_corr``: signed Pearson correlations of the
+        separation's spatial map and temporal kernel with the truth.
+    """
+    truth_lags = np.asarray(truth["lags"]).tolist()
+    missing = sorted(set(np.asarray(lags).tolist()) - set(truth_lags))
+    if missing:
+        raise InputError("lags", f"lags {missing} are not in the truth")
+    truth_temporal = np.asarray(truth["temporal_lags"], dtype=np.float64)
+    at_lags = truth_temporal[[truth_lags.index(lag) for lag in np.asarray(lags).tolist()]]
+    return {
+        "spatial_corr": correlation(separation.spatial, truth["spatial"]),
+        "temporal_corr": correlation(separation.temporal, at_lags),
     }

@@ -14,53 +14,38 @@ the weights are unchanged by the centring; with the course's
 ``r_t = exp(w . s_t) * dt * R`` the intercept is ``log R + w . stimulus_mean``.
 """
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
+from sparsefield._checks import as_float, as_float_array, as_int
+from sparsefield._npz import NpzMixin
 from sparsefield.errors import FitError, InputError
-from sparsefield.rf.poisson import PoissonProblem
+from sparsefield.rf.poisson import PoissonProblem, check_data
 
 
-def _as_stimulus(stimulus):
-    stimulus = np.asarray(stimulus)
-    if stimulus.ndim != 2:
-        raise InputError(
-            "stimulus", f"expected shape (n_frames, n_pixels), got shape {stimulus.shape}"
-        )
-    if not (
-        np.issubdtype(stimulus.dtype, np.floating)
-        or np.issubdtype(stimulus.dtype, np.integer)
-        or np.issubdtype(stimulus.dtype, np.bool_)
-    ):
-        raise InputError("stimulus", f"expected numbers, got dtype {stimulus.dtype}")
-    stimulus = np.ascontiguousarray(stimulus, dtype=np.float64)
-    if not np.all(np.isfinite(stimulus)):
-        raise InputError("stimulus", "contains NaN or infinite values")
-    return stimulus
+def _pair_at_lag(lag, stimulus, *per_frame):
+    """Pair stimulus frame ``i`` with entry ``lag + i`` of each per-frame array.
 
+    The one place the lag pairing is written.  Trusts its inputs.
 
-def _as_lag(lag, n_frames, source="lag"):
-    if isinstance(lag, (bool, np.bool_)) or not isinstance(lag, (int, np.integer)):
-        raise InputError(source, f"must be an integer number of frames, got {lag!r}")
-    lag = int(lag)
-    if not 0 <= lag < n_frames:
-        raise InputError(
-            source, f"must be in [0, {n_frames - 1}] for {n_frames} frames, got {lag}"
-        )
-    return lag
+    Parameters
+    ----------
+    lag : int
+        ``0 <= lag < n_frames``.
+    stimulus : ndarray of shape (n_frames, n_pixels)
+    *per_frame : ndarray of shape (n_frames,)
+        E.g. counts and durations.
 
-
-def _as_per_frame(values, source, n_frames):
-    array = np.asarray(values, dtype=np.float64)
-    if array.shape != (n_frames,):
-        raise InputError(
-            source, f"expected shape ({n_frames},) to match the stimulus, got {array.shape}"
-        )
-    return array
+    Returns
+    -------
+    tuple of ndarray
+        ``stimulus[:n_frames - lag]`` (n_frames - lag, n_pixels), then
+        ``array[lag:]`` (n_frames - lag,) for each per-frame array; all views.
+    """
+    return (stimulus[: stimulus.shape[0] - lag], *(array[lag:] for array in per_frame))
 
 
 def lagged_design(stimulus, lag):
@@ -79,13 +64,48 @@ def lagged_design(stimulus, lag):
         (a view of ``stimulus`` when it is already a float64 C-contiguous
         array).
     """
-    stimulus = _as_stimulus(stimulus)
-    lag = _as_lag(lag, stimulus.shape[0])
-    return stimulus[: stimulus.shape[0] - lag]
+    stimulus = as_float_array(stimulus, "stimulus", 2)
+    lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
+    return _pair_at_lag(lag, stimulus)[0]
+
+
+def lagged_problem(stimulus, counts, durations, lag):
+    """Checked data of a Poisson fit at one lag: frame ``i`` with the counts of frame ``lag + i``.
+
+    Parameters
+    ----------
+    stimulus : ndarray of shape (n_frames, n_pixels)
+        Frames in display order (not centred here).
+    counts : ndarray of shape (n_frames,)
+        Spikes per frame, >= 0.
+    durations : ndarray of shape (n_frames,)
+        Frame durations in seconds, > 0.
+    lag : int
+        ``0 <= lag < n_frames``.
+
+    Returns
+    -------
+    design : ndarray of shape (n_frames - lag, n_pixels)
+        ``stimulus[i]``, paired with
+    counts : ndarray of shape (n_frames - lag,)
+        ``counts[lag + i]`` and
+    durations : ndarray of shape (n_frames - lag,)
+        ``durations[lag + i]``; all float64 (the arguments of
+        :func:`sparsefield.rf.poisson.poisson_nll` and of the lasso fits).
+
+    Raises
+    ------
+    InputError
+        On inconsistent shapes, non-finite values, negative counts,
+        non-positive durations or a lag out of range.
+    """
+    stimulus, counts, durations = check_data(stimulus, counts, durations, "stimulus")
+    lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
+    return _pair_at_lag(lag, stimulus, counts, durations)
 
 
 @dataclass(frozen=True)
-class MLFit:
+class MLFit(NpzMixin):
     """Per-lag maximum-likelihood Poisson fits.
 
     Attributes
@@ -115,45 +135,16 @@ class MLFit:
     converged: np.ndarray
     stimulus_mean: np.ndarray
 
-    def to_npz_dict(self):
-        """Plain arrays for :func:`numpy.savez`.
+    @property
+    def best_lag(self):
+        """The lag whose weights have the largest Euclidean norm (the first on ties).
 
         Returns
         -------
-        arrays : dict of str to ndarray
-            One entry per attribute, same names.
+        int
+            An entry of :attr:`lags`.
         """
-        return {
-            "lags": np.asarray(self.lags, dtype=np.int64),
-            "weights": np.asarray(self.weights, dtype=np.float64),
-            "intercepts": np.asarray(self.intercepts, dtype=np.float64),
-            "nll": np.asarray(self.nll, dtype=np.float64),
-            "n_iter": np.asarray(self.n_iter, dtype=np.int64),
-            "converged": np.asarray(self.converged, dtype=bool),
-            "stimulus_mean": np.asarray(self.stimulus_mean, dtype=np.float64),
-        }
-
-    @classmethod
-    def from_npz(cls, npz):
-        """Rebuild from :meth:`to_npz_dict` output, e.g. ``np.load(path, allow_pickle=False)``.
-
-        Parameters
-        ----------
-        npz : Mapping of str to ndarray
-
-        Returns
-        -------
-        MLFit
-        """
-        return cls(
-            lags=np.asarray(npz["lags"], dtype=np.int64),
-            weights=np.asarray(npz["weights"], dtype=np.float64),
-            intercepts=np.asarray(npz["intercepts"], dtype=np.float64),
-            nll=np.asarray(npz["nll"], dtype=np.float64),
-            n_iter=np.asarray(npz["n_iter"], dtype=np.int64),
-            converged=np.asarray(npz["converged"], dtype=bool),
-            stimulus_mean=np.asarray(npz["stimulus_mean"], dtype=np.float64),
-        )
+        return int(self.lags[np.argmax(np.linalg.norm(self.weights, axis=1))])
 
     def lag_position(self, lag):
         """Row of :attr:`weights` that holds ``lag``.
@@ -220,23 +211,14 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     many tiny BLAS calls, and with OpenBLAS threads (2 cores here) each
     optimiser step cost ~3 ms of thread hand-off, ~30x the whole step.
     """
-    stimulus = _as_stimulus(stimulus)
+    stimulus, counts, durations = check_data(stimulus, counts, durations, "stimulus")
     n_frames, n_pixels = stimulus.shape
-    counts = _as_per_frame(counts, "counts", n_frames)
-    durations = _as_per_frame(durations, "durations", n_frames)
     lags_array = np.asarray(lags)
     if lags_array.ndim != 1 or lags_array.size == 0:
         raise InputError("lags", f"expected a non-empty sequence of integers, got {lags!r}")
-    lag_list = [_as_lag(lag, n_frames, "lags") for lag in lags_array.tolist()]
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise InputError("max_iter", f"must be a positive integer, got {max_iter!r}")
-    if (
-        isinstance(tol, (bool, np.bool_))
-        or not isinstance(tol, numbers.Real)
-        or not (np.isfinite(tol) and tol > 0)
-    ):
-        # a YAML "1e-8" (no decimal point) arrives as a string
-        raise InputError("tol", f"must be a positive number, got {tol!r} ({type(tol).__name__})")
+    lag_list = [as_int(lag, "lags", 0, n_frames - 1) for lag in lags_array.tolist()]
+    max_iter = as_int(max_iter, "max_iter", 1)
+    tol = as_float(tol, "tol", minimum=0, strict=True)
 
     stimulus_mean = stimulus.mean(axis=0)
     centred = stimulus - stimulus_mean
@@ -248,8 +230,8 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     n_iter = np.empty(n_lags, dtype=np.int64)
     with threadpool_limits(limits=1, user_api="blas"):
         for position, lag in enumerate(lag_list):
-            problem = PoissonProblem.from_arrays(
-                centred[: n_frames - lag], counts[lag:], durations[lag:]
+            problem = PoissonProblem.from_checked(
+                *_pair_at_lag(lag, centred, counts, durations)
             )
             total_counts = problem.counts.sum()
             if total_counts <= 0:
@@ -263,7 +245,7 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
                 theta_start,
                 jac=True,
                 method="L-BFGS-B",
-                options={"maxiter": int(max_iter), "ftol": float(tol), "gtol": float(tol)},
+                options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
             )
             if not result.success:
                 raise FitError(
@@ -308,20 +290,19 @@ def predicted_counts(fit, lag, stimulus, durations):
         stimulus_mean) . weights + intercept)``; NaN for the first ``lag``
         frames, which have no stimulus ``lag`` frames earlier.
     """
-    stimulus = _as_stimulus(stimulus)
+    stimulus = as_float_array(stimulus, "stimulus", 2)
     n_frames, n_pixels = stimulus.shape
     if n_pixels != fit.weights.shape[1]:
         raise InputError(
             "stimulus", f"has {n_pixels} pixels but the fit has {fit.weights.shape[1]}"
         )
-    lag = _as_lag(lag, n_frames)
+    lag = as_int(lag, "lag", 0, n_frames - 1)
     position = fit.lag_position(lag)
-    durations = _as_per_frame(durations, "durations", n_frames)
-    problem = PoissonProblem.from_arrays(
-        stimulus[: n_frames - lag] - fit.stimulus_mean,
-        np.zeros(n_frames - lag),
-        durations[lag:],
-    )
+    durations = as_float_array(durations, "durations", 1, length=n_frames)
+    if np.any(durations <= 0):
+        raise InputError("durations", "must be positive (seconds)")
+    design, durations_at_lag = _pair_at_lag(lag, stimulus - fit.stimulus_mean, durations)
+    problem = PoissonProblem.from_checked(design, np.zeros(n_frames - lag), durations_at_lag)
     expected = np.full(n_frames, np.nan)
     expected[lag:] = problem.expected_counts(fit.weights[position], fit.intercepts[position])
     return expected

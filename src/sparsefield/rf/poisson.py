@@ -51,32 +51,56 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
+from sparsefield._checks import as_float_array
 from sparsefield.errors import InputError
 from sparsefield.rf import _poisson_kernels
 
 
-def _as_float_array(values, source, ndim):
-    """Contiguous finite float64 array of the given number of dimensions."""
-    array = np.asarray(values)
-    if array.ndim != ndim:
-        raise InputError(source, f"expected a {ndim}-D array, got shape {array.shape}")
-    if not (
-        np.issubdtype(array.dtype, np.floating)
-        or np.issubdtype(array.dtype, np.integer)
-        or np.issubdtype(array.dtype, np.bool_)
-    ):
-        raise InputError(source, f"expected numbers, got dtype {array.dtype}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
-    if not np.all(np.isfinite(array)):
-        raise InputError(source, "contains NaN or infinite values")
-    return array
+def check_data(design, counts, durations, design_name="design"):
+    """Check data for the Poisson objective once, at a public function's boundary.
+
+    Parameters
+    ----------
+    design : array_like of shape (n_rows, n_pixels)
+        Finite; ``n_rows >= 1``.
+    counts : array_like of shape (n_rows,)
+        Finite, non-negative spike counts.
+    durations : array_like of shape (n_rows,)
+        Finite, positive bin durations in seconds.
+    design_name : str, default "design"
+        What the caller calls ``design`` (e.g. ``"stimulus"``), for messages.
+
+    Returns
+    -------
+    design : ndarray of shape (n_rows, n_pixels), float64, C-contiguous
+    counts : ndarray of shape (n_rows,), float64
+    durations : ndarray of shape (n_rows,), float64
+
+    Raises
+    ------
+    InputError
+        On wrong shapes, non-finite values, negative counts or non-positive
+        durations.
+    """
+    design = as_float_array(design, design_name, 2)
+    n_rows = design.shape[0]
+    if n_rows < 1:
+        raise InputError(design_name, "has no rows")
+    counts = as_float_array(counts, "counts", 1, length=n_rows)
+    durations = as_float_array(durations, "durations", 1, length=n_rows)
+    if np.any(counts < 0):
+        raise InputError("counts", "contains negative values")
+    if np.any(durations <= 0):
+        raise InputError("durations", "must be positive (seconds)")
+    return design, counts, durations
 
 
 @dataclass(frozen=True)
 class PoissonProblem:
     """Validated data for the Poisson objective, with the constant precomputed.
 
-    Build it with :meth:`from_arrays` (which checks the inputs once), then
+    Build it with :meth:`from_arrays` (which checks the inputs once), or with
+    :meth:`from_checked` inside a function that already checked them, then
     evaluate the objective many times, e.g. inside an optimiser.
 
     Attributes
@@ -95,16 +119,13 @@ class PoissonProblem:
 
     @classmethod
     def from_arrays(cls, design, counts, durations):
-        """Check the data and precompute the constant part of the NLL.
+        """Check the data (:func:`check_data`) and precompute the constant part of the NLL.
 
         Parameters
         ----------
         design : array_like of shape (n_rows, n_pixels)
-            Finite; ``n_rows >= 1``.
         counts : array_like of shape (n_rows,)
-            Finite, non-negative spike counts.
         durations : array_like of shape (n_rows,)
-            Finite, positive bin durations in seconds.
 
         Returns
         -------
@@ -116,21 +137,22 @@ class PoissonProblem:
             On wrong shapes, non-finite values, negative counts or
             non-positive durations.
         """
-        design = _as_float_array(design, "design", 2)
-        n_rows = design.shape[0]
-        if n_rows < 1:
-            raise InputError("design", "has no rows")
-        counts = _as_float_array(counts, "counts", 1)
-        durations = _as_float_array(durations, "durations", 1)
-        for name, array in (("counts", counts), ("durations", durations)):
-            if array.shape[0] != n_rows:
-                raise InputError(
-                    name, f"has {array.shape[0]} entries but design has {n_rows} rows"
-                )
-        if np.any(counts < 0):
-            raise InputError("counts", "contains negative values")
-        if np.any(durations <= 0):
-            raise InputError("durations", "must be positive (seconds)")
+        return cls.from_checked(*check_data(design, counts, durations))
+
+    @classmethod
+    def from_checked(cls, design, counts, durations):
+        """Build from data a public function already checked; nothing is checked here.
+
+        Parameters
+        ----------
+        design : ndarray of shape (n_rows, n_pixels), float64, C-contiguous, finite
+        counts : ndarray of shape (n_rows,), float64, finite, >= 0
+        durations : ndarray of shape (n_rows,), float64, finite, > 0
+
+        Returns
+        -------
+        PoissonProblem
+        """
         constant = float(np.mean(gammaln(counts + 1.0) - counts * np.log(durations)))
         return cls(design=design, counts=counts, durations=durations, constant=constant)
 

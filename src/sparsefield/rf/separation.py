@@ -19,13 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sparsefield._checks import as_float_array
+from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 
 CENTERINGS = ("none", "pixel", "global")
 
 
 @dataclass(frozen=True)
-class Separation:
+class Separation(NpzMixin):
     """Rank-1 space-time separation of a receptive field.
 
     Attributes
@@ -52,43 +54,6 @@ class Separation:
     explained: float
     centering: str
 
-    def to_npz_dict(self):
-        """Plain arrays for :func:`numpy.savez` (scalars 0-d, strings ``np.str_``).
-
-        Returns
-        -------
-        arrays : dict of str to ndarray
-            Keys ``spatial``, ``temporal``, ``singular_value``, ``explained``,
-            ``centering``.
-        """
-        return {
-            "spatial": np.asarray(self.spatial, dtype=np.float64),
-            "temporal": np.asarray(self.temporal, dtype=np.float64),
-            "singular_value": np.array(self.singular_value, dtype=np.float64),
-            "explained": np.array(self.explained, dtype=np.float64),
-            "centering": np.str_(self.centering),
-        }
-
-    @classmethod
-    def from_npz(cls, npz):
-        """Rebuild from :meth:`to_npz_dict` output, e.g. ``np.load(path, allow_pickle=False)``.
-
-        Parameters
-        ----------
-        npz : Mapping of str to ndarray
-
-        Returns
-        -------
-        Separation
-        """
-        return cls(
-            spatial=np.asarray(npz["spatial"], dtype=np.float64),
-            temporal=np.asarray(npz["temporal"], dtype=np.float64),
-            singular_value=float(npz["singular_value"]),
-            explained=float(npz["explained"]),
-            centering=str(npz["centering"]),
-        )
-
 
 def separate(matrix, centering="none"):
     """Rank-1 (space-time separable) approximation of a receptive field.
@@ -111,18 +76,18 @@ def separate(matrix, centering="none"):
     Raises
     ------
     InputError
-        If ``matrix`` is not a finite 2-D array, ``centering`` is unknown, or
-        the centred matrix is all zeros (nothing to separate, e.g. a single
-        lag with ``"pixel"``).
+        If ``matrix`` is not a finite 2-D array or ``centering`` is unknown.
+
+    Notes
+    -----
+    A centred matrix of zeros (a lasso fit that kept no weight, or a single
+    lag with ``"pixel"``) has no receptive field to separate: the result is
+    then zeros with ``singular_value`` 0 and ``explained`` NaN, so that a
+    neuron without a detectable receptive field is reported, not an error.
     """
     if centering not in CENTERINGS:
         raise InputError("centering", f"must be one of {CENTERINGS}, got {centering!r}")
-    matrix = np.asarray(matrix)
-    if matrix.ndim != 2 or matrix.shape[0] < 1 or matrix.shape[1] < 1:
-        raise InputError("matrix", f"expected shape (n_lags, n_pixels), got {matrix.shape}")
-    matrix = np.asarray(matrix, dtype=np.float64)
-    if not np.all(np.isfinite(matrix)):
-        raise InputError("matrix", "contains NaN or infinite values")
+    matrix = as_float_array(matrix, "matrix", 2, allow_empty=False)
     if centering == "pixel":
         centred = matrix - matrix.mean(axis=0)
     elif centering == "global":
@@ -132,8 +97,12 @@ def separate(matrix, centering="none"):
     left, singular_values, right = np.linalg.svd(centred, full_matrices=False)
     total = float(np.sum(singular_values**2))
     if total == 0.0:
-        raise InputError(
-            "matrix", f"is all zeros after centering={centering!r}; nothing to separate"
+        return Separation(
+            spatial=np.zeros(matrix.shape[1]),
+            temporal=np.zeros(matrix.shape[0]),
+            singular_value=0.0,
+            explained=float("nan"),
+            centering=centering,
         )
     spatial = right[0].copy()
     temporal = left[:, 0] * singular_values[0]

@@ -34,46 +34,13 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy.signal import oaconvolve
 
+from sparsefield._checks import as_float, as_int
 from sparsefield.errors import InputError
 
-#: Model neurons as they appear in the workflow config (YAML mappings).
-DEFAULT_MODELS = {
-    # ON-centre Gaussian whose response peaks within the frame it sees
-    # (latency shorter than one 0.2 s frame), like the real neuron.
-    "sim_gauss": {
-        "kind": "gaussian",
-        "center_row": 12.0,
-        "center_col": 4.0,
-        "sigma": 1.5,
-        "polarity": "on",
-        "latency": 0.09,
-        "width": 0.03,
-        "rebound_latency": 0.2,
-        "rebound_width": 0.06,
-        "rebound_ratio": 0.3,
-        "baseline_rate": 10.0,
-        "gain": 1.0,
-    },
-    # Oriented Gabor that responds a frame late (latency longer than a
-    # 0.2 s frame), so its ML receptive field peaks at lag 1.
-    "sim_gabor": {
-        "kind": "gabor",
-        "center_row": 8.0,
-        "center_col": 8.0,
-        "sigma": 2.5,
-        "polarity": "on",
-        "orientation": 30.0,
-        "wavelength": 7.0,
-        "phase": 0.0,
-        "latency": 0.27,
-        "width": 0.04,
-        "rebound_latency": 0.5,
-        "rebound_width": 0.08,
-        "rebound_ratio": 0.3,
-        "baseline_rate": 10.0,
-        "gain": 1.0,
-    },
-}
+# Fields that must be > 0 and >= 0; the others only finite.
+_POSITIVE = ("sigma", "wavelength", "latency", "width", "rebound_latency", "rebound_width",
+             "baseline_rate")
+_NON_NEGATIVE = ("rebound_ratio", "gain")
 
 
 @dataclass(frozen=True)
@@ -115,6 +82,12 @@ class NeuronModel:
         Firing rate (Hz) at zero drive (a grey screen).
     gain : float
         Standard deviation of the log firing rate under the checkerboard.
+
+    Notes
+    -----
+    The defaults are an ON-centre Gaussian like the real neuron; the
+    workflow's model neurons are configured in ``config/config.yaml``
+    (``simulation.neurons``) and built with :meth:`from_dict`.
     """
 
     kind: str = "gaussian"
@@ -141,21 +114,16 @@ class NeuronModel:
             raise InputError(f"{source}.kind", f"must be 'gaussian' or 'gabor', got {self.kind!r}")
         if self.polarity not in ("on", "off"):
             raise InputError(f"{source}.polarity", f"must be 'on' or 'off', got {self.polarity!r}")
-        positive = ("sigma", "wavelength", "latency", "width", "rebound_latency",
-                    "rebound_width", "baseline_rate")
         for name in (field.name for field in fields(self)):
-            value = getattr(self, name)
             if name in ("kind", "polarity"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise InputError(f"{source}.{name}", f"must be a number, got {value!r}")
-            if not np.isfinite(value):
-                raise InputError(f"{source}.{name}", f"must be finite, got {value!r}")
-            if name in positive and value <= 0:
-                raise InputError(f"{source}.{name}", f"must be > 0, got {value!r}")
-        for name in ("rebound_ratio", "gain"):
-            if getattr(self, name) < 0:
-                raise InputError(f"{source}.{name}", f"must be >= 0, got {getattr(self, name)!r}")
+            if name in _POSITIVE:
+                bounds = {"minimum": 0.0, "strict": True}
+            elif name in _NON_NEGATIVE:
+                bounds = {"minimum": 0.0}
+            else:
+                bounds = {}
+            as_float(getattr(self, name), f"{source}.{name}", **bounds)
 
     @classmethod
     def from_dict(cls, parameters, source="model"):
@@ -354,20 +322,18 @@ def simulate_recording(model, *, n_frames, frame_shape=(20, 15), mean_frame_dura
     """
     if not isinstance(model, NeuronModel):
         model = NeuronModel.from_dict(model)
-    n_frames = _check_int(n_frames, "n_frames", minimum=2)
-    n_extra_frames = _check_int(n_extra_frames, "n_extra_frames", minimum=0)
+    n_frames = as_int(n_frames, "n_frames", 2)
+    n_extra_frames = as_int(n_extra_frames, "n_extra_frames", 0)
     if len(frame_shape) != 2:
         raise InputError("frame_shape", f"must be (height, width), got {frame_shape!r}")
-    height, width = (_check_int(size, "frame_shape", minimum=1) for size in frame_shape)
+    height, width = (as_int(size, "frame_shape", 1) for size in frame_shape)
     if not 0 <= model.center_row <= height - 1 or not 0 <= model.center_col <= width - 1:
         raise InputError("model", f"centre ({model.center_row}, {model.center_col}) lies "
                          f"outside the {height} x {width} frame")
-    if not mean_frame_duration > 0:
-        raise InputError("mean_frame_duration", f"must be > 0, got {mean_frame_duration!r}")
-    if not sd_frame_duration >= 0:
-        raise InputError("sd_frame_duration", f"must be >= 0, got {sd_frame_duration!r}")
-    if not 0 < dt <= mean_frame_duration / 10:
-        raise InputError("dt", f"must be in (0, mean_frame_duration / 10], got {dt!r}")
+    mean_frame_duration = as_float(mean_frame_duration, "mean_frame_duration", minimum=0.0,
+                                   strict=True)
+    sd_frame_duration = as_float(sd_frame_duration, "sd_frame_duration", minimum=0.0)
+    dt = as_float(dt, "dt", minimum=0.0, strict=True, maximum=mean_frame_duration / 10)
 
     rng = np.random.default_rng(seed)
     n_stored = n_frames + n_extra_frames
@@ -435,9 +401,3 @@ def simulate_recording(model, *, n_frames, frame_shape=(20, 15), mean_frame_dura
     for name, value in model.to_dict().items():
         truth[f"model_{name}"] = np.str_(value) if isinstance(value, str) else np.float64(value)
     return raw, truth
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(name, f"must be an integer >= {minimum}, got {value!r}")
-    return int(value)

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sparsefield._checks import as_float, as_float_array, as_int, as_times
+from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.rf._sta_kernels import shifted_frame_counts
 
@@ -13,13 +15,15 @@ _SHIFT_BLOCK = 16
 
 
 @dataclass(frozen=True)
-class STA:
+class STA(NpzMixin):
     """A spike-triggered average at sub-frame delays and its null distribution.
 
     Attributes
     ----------
     taus : ndarray of shape (n_taus,)
-        Delays before the spike in seconds, ``0, bin_width, 2 bin_width, ...``.
+        Delays before the spike in seconds, ``0, tau_step, 2 tau_step, ...``.
+        Spike times are used exactly, not binned: ``tau_step`` is only the
+        step of this grid.
     sta : ndarray of shape (n_taus, n_pixels)
         Mean over spikes of the frame on screen ``taus[i]`` before the spike.
     zscore : ndarray of shape (n_taus, n_pixels)
@@ -31,9 +35,6 @@ class STA:
         Spikes inside ``[edges[0], edges[-1])`` (those used).
     n_shifts : int
         Number of shifted spike trains in the null.
-    bin_width : float
-        Step of the delay grid in seconds (``tau_step``).  Spike times are
-        used exactly, not binned.
     """
 
     taus: np.ndarray
@@ -43,34 +44,6 @@ class STA:
     null_std: np.ndarray
     n_spikes: int
     n_shifts: int
-    bin_width: float
-
-    def to_npz_dict(self):
-        """Plain arrays for ``np.savez`` (scalars as 0-d arrays)."""
-        return {
-            "taus": self.taus,
-            "sta": self.sta,
-            "zscore": self.zscore,
-            "null_mean": self.null_mean,
-            "null_std": self.null_std,
-            "n_spikes": np.int64(self.n_spikes),
-            "n_shifts": np.int64(self.n_shifts),
-            "bin_width": np.float64(self.bin_width),
-        }
-
-    @classmethod
-    def from_npz(cls, npz):
-        """Rebuild from ``np.load(path, allow_pickle=False)`` (or any mapping)."""
-        return cls(
-            taus=np.asarray(npz["taus"]),
-            sta=np.asarray(npz["sta"]),
-            zscore=np.asarray(npz["zscore"]),
-            null_mean=np.asarray(npz["null_mean"]),
-            null_std=np.asarray(npz["null_std"]),
-            n_spikes=int(npz["n_spikes"]),
-            n_shifts=int(npz["n_shifts"]),
-            bin_width=float(npz["bin_width"]),
-        )
 
 
 def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_step=0.01,
@@ -121,36 +94,24 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     block of shifts), so the cost is that of ``(n_shifts + 1) * n_taus``
     weighted sums of frames, not of per-spike sums.
     """
-    spike_times = np.asarray(spike_times, dtype=np.float64)
-    edges = np.asarray(edges, dtype=np.float64)
-    stimulus = np.asarray(stimulus, dtype=np.float64)
-    source = "spike_triggered_average"
-    if spike_times.ndim != 1 or not np.all(np.isfinite(spike_times)):
-        raise InputError(f"{source}(spike_times)", "must be a 1-D array of finite times")
-    if edges.ndim != 1 or edges.size < 2 or not np.all(np.diff(edges) > 0):
-        raise InputError(f"{source}(edges)", "must be a 1-D strictly increasing array "
-                         "of at least 2 edges")
-    if stimulus.ndim != 2 or stimulus.shape[0] != edges.size - 1:
-        raise InputError(f"{source}(stimulus)", f"must have shape (n_frames, n_pixels) with "
-                         f"n_frames = len(edges) - 1 = {edges.size - 1}, got {stimulus.shape}")
-    if not np.all(np.isfinite(stimulus)):
-        raise InputError(f"{source}(stimulus)", "contains non-finite values")
-    if not (np.isfinite(tau_step) and tau_step > 0):
-        raise InputError(f"{source}(tau_step)", f"must be > 0, got {tau_step!r}")
-    if not (np.isfinite(tau_max) and tau_max >= 0):
-        raise InputError(f"{source}(tau_max)", f"must be >= 0, got {tau_max!r}")
-    if isinstance(n_shifts, bool) or not isinstance(n_shifts, (int, np.integer)) \
-            or n_shifts < 2:
-        raise InputError(f"{source}(n_shifts)", f"must be an integer >= 2, got {n_shifts!r}")
+    spike_times = as_times(spike_times, "spike_times", what="spike time")
+    edges = as_times(edges, "edges", order="increasing", min_length=2, what="edge")
+    stimulus = as_float_array(stimulus, "stimulus", 2)
+    if stimulus.shape[0] != edges.size - 1:
+        raise InputError("stimulus", f"has {stimulus.shape[0]} frames but there are "
+                         f"{edges.size - 1} frames between the edges (n_frames = len(edges) - 1)")
+    tau_step = as_float(tau_step, "tau_step", minimum=0, strict=True)
+    tau_max = as_float(tau_max, "tau_max", minimum=0)
+    n_shifts = as_int(n_shifts, "n_shifts", 2)
 
     period = edges[-1] - edges[0]
     margin = max(1.0, 2.0 * tau_max)
     if period <= 2.0 * margin:
-        raise InputError(f"{source}(edges)", f"the recording ({period:.3g} s) must be longer "
+        raise InputError("edges", f"the recording ({period:.3g} s) must be longer "
                          f"than {2 * margin:.3g} s for the shift null")
     inside = np.sort(spike_times[(spike_times >= edges[0]) & (spike_times < edges[-1])])
     if inside.size == 0:
-        raise InputError(f"{source}(spike_times)", "no spike falls inside the frame edges")
+        raise InputError("spike_times", "no spike falls inside the frame edges")
 
     n_taus = int(np.floor(tau_max / tau_step + 1e-9)) + 1
     taus = np.arange(n_taus) * tau_step
@@ -175,4 +136,4 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     zscore = np.zeros_like(sta)
     np.divide(sta - null_mean, null_std, out=zscore, where=null_std > 0)
     return STA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
-               n_spikes=int(inside.size), n_shifts=int(n_shifts), bin_width=float(tau_step))
+               n_spikes=int(inside.size), n_shifts=n_shifts)

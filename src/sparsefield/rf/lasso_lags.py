@@ -1,0 +1,143 @@
+"""Lasso receptive fields over frame lags: one penalty grid, one choice of penalty.
+
+The per-lag analogue of :func:`sparsefield.rf.ml.fit_ml` with an L1 penalty (the
+objective is :mod:`sparsefield.rf.lasso`'s). Every lag is fitted on the same
+decreasing grid of penalties, from the largest ``lambda_max`` over the lags down, so
+that a row of the result (one penalty, all lags) is one receptive field. The penalty
+is chosen jointly: the per-lag models are independent, so the held-out
+log-likelihood of the whole receptive field is the sum over lags of the per-lag
+held-out log-likelihoods (each fold being the same contiguous block of frames at
+every lag, up to the lag's shift). Its gain over a constant rate, averaged over
+folds, gives ``lambda_min`` (the best) and ``lambda_1se`` (the largest penalty
+within one standard error of the best).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparsefield._checks import as_int
+from sparsefield._npz import NpzMixin
+from sparsefield.errors import InputError
+from sparsefield.rf.lasso import (
+    BACKENDS,
+    DEFAULT_LAMBDA_MIN_RATIO,
+    choose_penalty,
+    fit_lasso,
+    lambda_grid,
+    lambda_max,
+    lasso_cv,
+)
+from sparsefield.rf.ml import lagged_problem
+
+
+@dataclass(frozen=True)
+class LassoLags(NpzMixin):
+    """Lasso fits of every lag over one penalty grid, and the chosen penalty.
+
+    Attributes
+    ----------
+    lags : ndarray of shape (n_lags,), int64
+    lambdas : ndarray of shape (n_lambdas,)
+        Penalties, decreasing, shared by all lags.
+    weights : ndarray of shape (n_lambdas, n_lags, n_pixels)
+        Full-data fits (of ``backend``) at every penalty and lag.
+    intercepts : ndarray of shape (n_lambdas, n_lags)
+    gain_mean, gain_se : ndarray of shape (n_lags, n_lambdas)
+        Per lag: held-out gain over a constant rate (nats per frame), mean and
+        standard error over folds (always from the sparsefield solver).
+    total_gain_mean, total_gain_se : ndarray of shape (n_lambdas,)
+        The same for the sum over lags (the whole receptive field).
+    index_min, index_1se : int
+        Rows of ``lambdas`` of the best total gain and of the largest penalty
+        within one standard error of it.
+    rule : str
+        ``"1se"`` or ``"min"``: which one is chosen.
+    backend : str
+        Solver of the full-data fits.
+    """
+
+    lags: np.ndarray
+    lambdas: np.ndarray
+    weights: np.ndarray
+    intercepts: np.ndarray
+    gain_mean: np.ndarray
+    gain_se: np.ndarray
+    total_gain_mean: np.ndarray
+    total_gain_se: np.ndarray
+    index_min: int
+    index_1se: int
+    rule: str
+    backend: str
+
+    @property
+    def index_chosen(self):
+        """Row of ``lambdas`` chosen by ``rule``."""
+        return self.index_1se if self.rule == "1se" else self.index_min
+
+    @property
+    def lambda_chosen(self):
+        """The chosen penalty."""
+        return float(self.lambdas[self.index_chosen])
+
+    @property
+    def chosen_weights(self):
+        """Receptive field at the chosen penalty, shape (n_lags, n_pixels)."""
+        return self.weights[self.index_chosen]
+
+
+def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambdas=10,
+                   lambda_min_ratio=DEFAULT_LAMBDA_MIN_RATIO, n_folds=5, rule="1se",
+                   tol=1e-7, backend="sparsefield"):
+    """Lasso receptive field per lag over a shared penalty grid, penalty chosen by CV.
+
+    Parameters
+    ----------
+    stimulus : ndarray of shape (n_frames, n_pixels)
+    counts : ndarray of shape (n_frames,)
+    durations : ndarray of shape (n_frames,)
+        Frame durations in s (the exposure).
+    lags : sequence of int
+    n_lambdas : int
+    lambda_min_ratio : float
+        The grid runs from the largest ``lambda_max`` over lags down to this
+        fraction of it, log-spaced.
+    n_folds : int
+        Contiguous blocks of frames for cross-validation.
+    rule : {"1se", "min"}
+    tol : float
+        KKT tolerance of the sparsefield solver (relative to ``lambda_max``).
+    backend : {"sparsefield", "pyglmnet", "sklearn"}
+        Solver of the full-data fits shown and separated downstream. The penalty
+        is always chosen with the sparsefield solver: the objective is the same,
+        and the peers are too slow (pyglmnet) or a different model (sklearn's
+        Gaussian lasso) to cross-validate with.
+
+    Returns
+    -------
+    LassoLags
+    """
+    if backend not in BACKENDS:
+        raise InputError("backend", f"must be one of {BACKENDS}, got {backend!r}")
+    lags = np.array([as_int(lag, "lags") for lag in lags], dtype=np.int64)
+    problems = [lagged_problem(stimulus, counts, durations, int(lag)) for lag in lags]
+    grid = lambda_grid(max(lambda_max(*problem) for problem in problems), n_lambdas,
+                       lambda_min_ratio)
+    fits = [lasso_cv(*problem, n_folds=n_folds, lambdas=grid, rule=rule, tol=tol)
+            for problem in problems]
+    gains = np.stack([fit.fold_loglik - fit.null_loglik[:, None] for fit in fits])
+    choice = choose_penalty(gains.sum(axis=0))
+    weights = np.stack([fit.path.weights for fit in fits], axis=1)
+    intercepts = np.stack([fit.path.intercepts for fit in fits], axis=1)
+    if backend != "sparsefield":
+        for index_lag, problem in enumerate(problems):
+            for index_lambda, lam in enumerate(grid):
+                peer = fit_lasso(*problem, float(lam), backend=backend)
+                weights[index_lambda, index_lag] = peer.weights
+                intercepts[index_lambda, index_lag] = peer.intercept
+    return LassoLags(
+        lags=lags, lambdas=grid, weights=weights, intercepts=intercepts,
+        gain_mean=gains.mean(axis=1), gain_se=np.stack([fit.gain_se for fit in fits]),
+        total_gain_mean=choice.gain_mean, total_gain_se=choice.gain_se,
+        index_min=choice.index_min, index_1se=choice.index_1se, rule=rule, backend=backend,
+    )

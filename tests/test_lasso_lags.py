@@ -1,0 +1,99 @@
+"""Lasso receptive fields over lags: shared grid, joint choice, backends, recovery."""
+
+import numpy as np
+import pytest
+
+from sparsefield.errors import InputError
+from sparsefield.rf.binning import bin_spikes
+from sparsefield.rf.lasso import choose_penalty, lambda_max, lasso_cv
+from sparsefield.rf.lasso_lags import LassoLags, fit_lasso_lags
+from sparsefield.rf.metrics import correlation
+from sparsefield.rf.ml import fit_ml, lagged_problem
+from sparsefield.rf.simulate import NeuronModel, simulate_recording
+
+LAGS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    model = NeuronModel(kind="gaussian", center_row=5.0, center_col=4.0, sigma=1.2)
+    raw, truth = simulate_recording(model, n_frames=1500, frame_shape=(10, 8), seed=3)
+    stimulus = raw["stimulus_hwt"].reshape(-1, raw["stimulus_hwt"].shape[2]).T
+    stimulus = stimulus[: raw["trigger_times"].size].astype(float)
+    binned = bin_spikes(raw["spike_times"], raw["trigger_times"])
+    return stimulus, binned, truth
+
+
+@pytest.fixture(scope="module")
+def fitted(simulated):
+    stimulus, binned, _ = simulated
+    return fit_lasso_lags(stimulus, binned.counts, binned.durations, LAGS, n_lambdas=8,
+                          n_folds=4)
+
+
+def test_grid_is_shared_and_starts_at_the_largest_lambda_max(simulated, fitted):
+    stimulus, binned, _ = simulated
+    largest = max(lambda_max(*lagged_problem(stimulus, binned.counts, binned.durations, lag))
+                  for lag in LAGS)
+    assert fitted.lambdas[0] == pytest.approx(largest)
+    assert np.all(np.diff(fitted.lambdas) < 0)
+    assert fitted.weights.shape == (8, len(LAGS), stimulus.shape[1])
+    assert np.count_nonzero(fitted.weights[0]) == 0  # lambda_max: every weight is zero
+
+
+def test_each_lag_equals_its_own_path_on_the_shared_grid(simulated, fitted):
+    stimulus, binned, _ = simulated
+    for index, lag in enumerate(LAGS):
+        problem = lagged_problem(stimulus, binned.counts, binned.durations, lag)
+        alone = lasso_cv(*problem, n_folds=4, lambdas=fitted.lambdas)
+        np.testing.assert_allclose(fitted.weights[:, index], alone.path.weights, atol=1e-10)
+        np.testing.assert_allclose(fitted.gain_mean[index], alone.gain_mean, atol=1e-12)
+
+
+def test_penalty_is_chosen_on_the_gain_summed_over_lags(simulated, fitted):
+    stimulus, binned, _ = simulated
+    gains = []
+    for lag in LAGS:
+        problem = lagged_problem(stimulus, binned.counts, binned.durations, lag)
+        cv = lasso_cv(*problem, n_folds=4, lambdas=fitted.lambdas)
+        gains.append(cv.fold_loglik - cv.null_loglik[:, None])
+    choice = choose_penalty(np.sum(gains, axis=0))
+    assert (fitted.index_min, fitted.index_1se) == (choice.index_min, choice.index_1se)
+    np.testing.assert_allclose(fitted.total_gain_mean, choice.gain_mean)
+    assert fitted.index_1se <= fitted.index_min  # 1se is the larger (or same) penalty
+    assert fitted.lambda_chosen == fitted.lambdas[fitted.index_1se]
+
+
+def test_lasso_beats_ml_on_the_planted_field(simulated, fitted):
+    stimulus, binned, truth = simulated
+    ml = fit_ml(stimulus, binned.counts, binned.durations, LAGS)
+    lag0 = list(LAGS).index(0)
+    lasso_corr = correlation(fitted.chosen_weights[lag0], truth["spatial"])
+    ml_corr = correlation(ml.weights[lag0], truth["spatial"])
+    assert lasso_corr > 0.9
+    assert lasso_corr > ml_corr
+
+
+def test_npz_round_trip(fitted, tmp_path):
+    np.savez(tmp_path / "lasso.npz", **fitted.to_npz_dict())
+    with np.load(tmp_path / "lasso.npz", allow_pickle=False) as arrays:
+        again = LassoLags.from_npz(arrays)
+    np.testing.assert_array_equal(again.weights, fitted.weights)
+    assert (again.rule, again.backend, again.index_1se) == (fitted.rule, fitted.backend,
+                                                            fitted.index_1se)
+
+
+def test_sklearn_backend_replaces_only_the_full_data_fits(simulated, fitted):
+    stimulus, binned, _ = simulated
+    peer = fit_lasso_lags(stimulus, binned.counts, binned.durations, LAGS, n_lambdas=8,
+                          n_folds=4, backend="sklearn")
+    np.testing.assert_array_equal(peer.lambdas, fitted.lambdas)
+    assert peer.index_1se == fitted.index_1se  # chosen with the sparsefield solver
+    assert peer.backend == "sklearn"
+    assert not np.allclose(peer.weights[-1], fitted.weights[-1])
+
+
+def test_unknown_backend_is_refused(simulated):
+    stimulus, binned, _ = simulated
+    with pytest.raises(InputError, match="backend"):
+        fit_lasso_lags(stimulus, binned.counts, binned.durations, LAGS, backend="glmnet")
