@@ -102,13 +102,8 @@ def test_npz_round_trip(tmp_path):
 
 
 @pytest.mark.realdata
-def test_real_recording_counts(real_data_path):
-    from scipy.io import loadmat
-
-    raw = loadmat(real_data_path)
-    spike_times = raw["DN_spiketimes"].ravel()
-    trigger_times = raw["DN_triggertimes"].ravel()
-    binned = bin_spikes(spike_times, trigger_times)
+def test_real_recording_counts(real_recording):
+    binned = bin_spikes(real_recording["spike_times"], real_recording["trigger_times"])
     assert binned.counts.shape == (1489,)
     assert binned.counts.sum() == 5493
     assert binned.n_after == 7

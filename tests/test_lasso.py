@@ -7,7 +7,6 @@ on the L1 norm of its minimum-norm subgradient).
 """
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +18,6 @@ from sparsefield.rf.lasso import (
 )
 from sparsefield.rf.poisson import poisson_nll, poisson_nll_grad
 
-DATA_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
 HEIGHT, WIDTH = 20, 15
 
 
@@ -79,19 +77,11 @@ def planted_path(planted):
 
 
 @pytest.fixture(scope="module")
-def recording():
-    if not DATA_FILE.exists():
-        pytest.skip(f"real recording not found at {DATA_FILE}")
-    from scipy.io import loadmat
-
+def recording(real_recording):
     from sparsefield.rf.binning import bin_spikes
 
-    raw = loadmat(DATA_FILE)
-    trigger_times = raw["DN_triggertimes"].ravel()
-    n_frames = trigger_times.size
-    stimulus = raw["DN_stim"][:, :, :n_frames].transpose(2, 0, 1).reshape(n_frames, -1)
-    binned = bin_spikes(raw["DN_spiketimes"].ravel(), trigger_times)
-    return stimulus.astype(np.float64), binned.counts, binned.durations
+    binned = bin_spikes(real_recording["spike_times"], real_recording["trigger_times"])
+    return real_recording["stimulus"], binned.counts, binned.durations
 
 
 # ---------------------------------------------------------------- glum agreement
@@ -107,6 +97,16 @@ def test_path_matches_glum_on_planted_problem(planted, planted_path):
     # the path spans all-zero to dense
     assert np.count_nonzero(planted_path.weights[0]) == 0
     assert np.count_nonzero(planted_path.weights[-1]) > 50
+
+
+def test_path_matches_glum_at_the_benchmark_size():
+    """Issue 3's problem (b): 20000 frames x 300 pixels, 10 penalties."""
+    design, counts, durations, _ = planted_problem(n_rows=20000, n_pixels=300, seed=7)
+    path = lasso_path(design, counts[:, 0], durations, n_lambdas=10)
+    coefs, intercepts = glum_path(design, counts[:, 0], durations, path.lambdas)
+    for index in range(path.lambdas.size):
+        assert relative_difference(path.weights[index], coefs[index]) <= 1e-4
+        assert abs(path.intercepts[index] - intercepts[index]) <= 1e-4
 
 
 @pytest.mark.realdata

@@ -16,17 +16,9 @@ HEIGHT, WIDTH = 20, 15
 
 
 @pytest.fixture
-def recording(real_data_path):
-    from scipy.io import loadmat
-
-    raw = loadmat(real_data_path)
-    spike_times = raw["DN_spiketimes"].ravel()
-    trigger_times = raw["DN_triggertimes"].ravel()
-    n_frames = trigger_times.size  # 1489 triggers for 1500 frames: use the first 1489
-    stimulus_hwt = raw["DN_stim"][:, :, :n_frames]
-    # (height, width, frames) -> (frames, height * width), pixel = row * WIDTH + col
-    stimulus = stimulus_hwt.transpose(2, 0, 1).reshape(n_frames, HEIGHT * WIDTH)
-    return spike_times, trigger_times, stimulus.astype(np.float64)
+def recording(real_recording):
+    return (real_recording["spike_times"], real_recording["trigger_times"],
+            real_recording["stimulus"])
 
 
 def test_lag0_ml_rf_peaks_at_row12_col4(recording):

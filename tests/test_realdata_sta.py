@@ -2,9 +2,7 @@
 
 import numpy as np
 import pytest
-import scipy.io
 
-from conftest import REAL_DATA
 from sparsefield.rf.binning import frame_edges
 from sparsefield.rf.separation import separate
 from sparsefield.rf.sta import spike_triggered_average
@@ -16,18 +14,10 @@ RF_PIXEL = 12 * WIDTH + 4  # row 12, col 4 in C order
 
 
 @pytest.fixture(scope="module")
-def real_sta():
-    if not REAL_DATA.is_file():
-        pytest.skip(f"real recording not found at {REAL_DATA}")
-    contents = scipy.io.loadmat(REAL_DATA)
-    spike_times = contents["DN_spiketimes"].ravel().astype(np.float64)
-    trigger_times = contents["DN_triggertimes"].ravel().astype(np.float64)
-    stimulus_hwt = contents["DN_stim"]
-    n_frames = trigger_times.size  # 1489 triggers for 1500 stored frames
-    height, width, _ = stimulus_hwt.shape
-    stimulus = stimulus_hwt[:, :, :n_frames].transpose(2, 0, 1).reshape(
-        n_frames, height * width).astype(np.float64)
-    edges = frame_edges(trigger_times)
+def real_sta(real_recording):
+    spike_times = real_recording["spike_times"]
+    stimulus = real_recording["stimulus"]
+    edges = frame_edges(real_recording["trigger_times"])
     return spike_triggered_average(spike_times, edges, stimulus, tau_max=0.5, tau_step=0.01,
                                    n_shifts=200, seed=0)
 
