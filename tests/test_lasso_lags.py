@@ -93,7 +93,31 @@ def test_sklearn_backend_replaces_only_the_full_data_fits(simulated, fitted):
     assert not np.allclose(peer.weights[-1], fitted.weights[-1])
 
 
-def test_unknown_backend_is_refused(simulated):
+def test_unknown_backend_and_no_lags_are_refused(simulated):
     stimulus, binned, _ = simulated
     with pytest.raises(InputError, match="backend"):
         fit_lasso_lags(stimulus, binned.counts, binned.durations, LAGS, backend="glmnet")
+    with pytest.raises(InputError, match="lags: needs at least one lag"):
+        fit_lasso_lags(stimulus, binned.counts, binned.durations, ())
+
+
+def test_kkt_violation_says_how_far_each_backend_is_from_the_optimum(simulated, fitted):
+    stimulus, binned, _ = simulated
+    assert fitted.kkt_violation.shape == fitted.weights.shape[:2]
+    assert np.all(fitted.kkt_violation <= 1e-7 * fitted.lambdas[0] * (1 + 1e-9))
+    peer = fit_lasso_lags(stimulus, binned.counts, binned.durations, (0,), n_lambdas=4,
+                          n_folds=3, backend="pyglmnet")
+    # pyglmnet ignores the jittered frame durations: measurably off this optimum.
+    assert peer.kkt_violation[1:].max() > 1e-4 * peer.lambdas[0]
+
+
+@pytest.mark.realdata
+def test_real_recording_lasso_rf_peaks_at_row12_col4_on_lag0(real_recording):
+    from sparsefield.rf.separation import separate
+    from sparsefield.rf.summary import peak_pixel
+
+    binned = bin_spikes(real_recording["spike_times"], real_recording["trigger_times"])
+    fit = fit_lasso_lags(real_recording["stimulus"], binned.counts, binned.durations)
+    separation = separate(fit.chosen_weights)
+    assert peak_pixel(separation.spatial, (20, 15))[1:] == (12, 4)
+    assert fit.lags[np.argmax(np.abs(separation.temporal))] == 0

@@ -22,7 +22,7 @@ from sparsefield.rf.pyglmnet_compat import (
     ScalarNormalRandomState, fit_pyglmnet, make_glm, numpy_aliases, reg_lambda_for,
 )
 
-pytest.importorskip("pyglmnet")
+import pyglmnet  # noqa: F401  (a hard dependency: a missing install must fail, not skip)
 
 
 def low_rate_problem(rate_per_row, n_rows=2000, n_pixels=40, seed=0):
@@ -119,4 +119,20 @@ def test_fit_lasso_pyglmnet_backend_reports_our_objective(low_rate):
     assert fit.backend == "pyglmnet"
     assert fit.objective == pytest.approx(path.objective[3], rel=1e-6)
     assert fit.kkt_violation < 1e-4
+    assert "float" not in np.__dict__
+
+
+def test_aliases_survive_an_overlapping_user_leaving():
+    """Two overlapping users (threads, or nesting): the first to leave must not
+    remove the aliases from under the other; the last one removes them."""
+    import numpy as np
+
+    from sparsefield.rf.pyglmnet_compat import numpy_aliases
+
+    assert "float" not in np.__dict__
+    first = numpy_aliases()
+    first.__enter__()
+    with numpy_aliases():
+        first.__exit__(None, None, None)
+        assert np.float is float
     assert "float" not in np.__dict__

@@ -30,6 +30,7 @@ def start(snakemake):
         handlers=handlers,
         force=True,
     )
+    logging.captureWarnings(True)  # library warnings (e.g. a peer solver's) reach the log too
     sys.excepthook = _report
 
 

@@ -18,5 +18,6 @@ figure = overview_figure(
     binned.counts,
     predicted,
     window=snakemake.params.window,
+    label=f"{recording.recording_id} (prediction: ML fit at lag {fit.best_lag})",
 )
 save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

@@ -20,7 +20,7 @@ import operator
 import numpy as np
 
 from sparsefield.errors import InputError
-from sparsefield.plots.rf import _array, _check_length, _colorbar, _frame_shape, _show_map, _to_image
+from sparsefield.plots.rf import _colorbar, _frame_shape, _plot_array, _show_map, _to_image
 from sparsefield.plots.style import new_figure, styled, symmetric_limits
 
 #: Width of one map panel in the lasso grid, inches (height follows the frame
@@ -109,11 +109,9 @@ def lasso_grid_figure(weights, lambdas, lags, frame_shape, frame_duration, title
         with its penalty and its number of non-zero weights over all lags
         (of ``n_lags * n_pixels``).
     """
-    weights = _array("weights", weights, 3)
-    lambdas = _positive("lambdas", _array("lambdas", lambdas, 1))
-    lags = _array("lags", lags, 1)
-    _check_length("lambdas", lambdas, weights.shape[0])
-    _check_length("lags", lags, weights.shape[1])
+    weights = _plot_array(weights, "weights", 3)
+    lambdas = _positive("lambdas", _plot_array(lambdas, "lambdas", 1, length=weights.shape[0]))
+    lags = _plot_array(lags, "lags", 1, length=weights.shape[1])
     frame_shape = _frame_shape(frame_shape, weights.shape[2], "weights")
     frame_duration = _frame_duration(frame_duration)
     chosen = _chosen_index(chosen, lambdas.size)
@@ -342,14 +340,13 @@ def ml_vs_lasso_figure(ml_weights, lasso_weights, lags, frame_shape, frame_durat
         own symmetric colour scale and colour bar (the lasso shrinks the
         weights); the lasso panels give the number of non-zero weights.
     """
-    ml_weights = _array("ml_weights", ml_weights, 2)
-    lasso_weights = _array("lasso_weights", lasso_weights, 2)
+    ml_weights = _plot_array(ml_weights, "ml_weights", 2)
+    lasso_weights = _plot_array(lasso_weights, "lasso_weights", 2)
     if lasso_weights.shape != ml_weights.shape:
         raise InputError(
             "lasso_weights", f"expected the shape of ml_weights {ml_weights.shape}, got {lasso_weights.shape}"
         )
-    lags = _array("lags", lags, 1)
-    _check_length("lags", lags, ml_weights.shape[0])
+    lags = _plot_array(lags, "lags", 1, length=ml_weights.shape[0])
     frame_shape = _frame_shape(frame_shape, ml_weights.shape[1], "ml_weights")
     frame_duration = _frame_duration(frame_duration)
     lambda_value = float(_positive("lambda_value", lambda_value))

@@ -33,19 +33,6 @@ _N_RATE_BINS = 10
 _plot_array = functools.partial(as_float_array, finite=False, allow_empty=False)
 
 
-# The next two keep the older helpers' signatures for sparsefield.plots.lasso,
-# which imports them; new code calls _plot_array(value, name, ndim, length=...).
-def _array(name, value, ndim):
-    """:data:`_plot_array` with the arguments in the order ``(name, value, ndim)``."""
-    return _plot_array(value, name, ndim)
-
-
-def _check_length(name, array, length, axis=0):
-    """Raise :class:`InputError` unless ``array.shape[axis] == length``."""
-    if array.shape[axis] != length:
-        raise InputError(name, f"expected {length} entries along axis {axis}, got shape {array.shape}")
-
-
 def _frame_shape(frame_shape, n_pixels, name):
     """Return ``(height, width)`` as ints, checked against ``n_pixels``."""
     if len(frame_shape) != 2:
@@ -124,7 +111,7 @@ def _time_axis(axes, ylabel):
 
 
 @styled
-def overview_figure(frame, edges, counts, predicted=None, window=60.0):
+def overview_figure(frame, edges, counts, predicted=None, window=60.0, label=None):
     """Stimulus frame, spike counts over time and model calibration.
 
     Parameters
@@ -140,6 +127,8 @@ def overview_figure(frame, edges, counts, predicted=None, window=60.0):
         the first ``lag`` frames).  None draws the counts only.
     window : float
         Seconds from the first edge shown in the time course.
+    label : str or None
+        Prefix of the title, e.g. the recording id.
 
     Returns
     -------
@@ -166,10 +155,11 @@ def overview_figure(frame, edges, counts, predicted=None, window=60.0):
     _draw_time_course(middle, edges, counts, predicted, window)
     if predicted is None:
         _draw_count_histogram(right, counts)
-        figure.suptitle("Spike counts per frame (no model prediction given)")
+        title = "spike counts per frame (no model prediction given)"
     else:
         _draw_calibration(right, edges, counts, predicted)
-        figure.suptitle("Spike counts per frame and model prediction")
+        title = "spike counts per frame and model prediction"
+    figure.suptitle(f"{label}: {title}" if label else title.capitalize())
     return figure
 
 

@@ -4,12 +4,15 @@ The per-lag analogue of :func:`sparsefield.rf.ml.fit_ml` with an L1 penalty (the
 objective is :mod:`sparsefield.rf.lasso`'s). Every lag is fitted on the same
 decreasing grid of penalties, from the largest ``lambda_max`` over the lags down, so
 that a row of the result (one penalty, all lags) is one receptive field. The penalty
-is chosen jointly: the per-lag models are independent, so the held-out
-log-likelihood of the whole receptive field is the sum over lags of the per-lag
-held-out log-likelihoods (each fold being the same contiguous block of frames at
-every lag, up to the lag's shift). Its gain over a constant rate, averaged over
-folds, gives ``lambda_min`` (the best) and ``lambda_1se`` (the largest penalty
-within one standard error of the best).
+is chosen jointly, by a scoring heuristic: the held-out log-likelihood gains over a
+constant rate of the per-lag fits, summed over lags, per fold (fold ``k`` is the
+``k``-th contiguous block of rows at every lag, so the blocks of different lags are
+shifted against each other by at most ``max(lags)`` frames). This is not the
+held-out log-likelihood of one model (every per-lag model explains the same
+counts), but it asks one penalty to serve all lags at once, so that a row of the
+result is one receptive field. Averaged over folds it gives ``lambda_min`` (the
+best) and ``lambda_1se`` (the largest penalty within one standard error of it);
+lags without signal push the choice towards larger penalties.
 """
 
 from dataclasses import dataclass
@@ -55,6 +58,12 @@ class LassoLags(NpzMixin):
         ``"1se"`` or ``"min"``: which one is chosen.
     backend : str
         Solver of the full-data fits.
+    kkt_violation : ndarray of shape (n_lambdas, n_lags)
+        Largest violation of this objective's optimality conditions by each
+        full-data fit (0 at the exact optimum; sparsefield's fits are within
+        ``tol * lambda_max``). For a peer backend it says how far its answer is
+        from the sparsefield objective's optimum (pyglmnet ignores the frame
+        durations and linearises its link above 2; sklearn's lasso is Gaussian).
     """
 
     lags: np.ndarray
@@ -69,6 +78,7 @@ class LassoLags(NpzMixin):
     index_1se: int
     rule: str
     backend: str
+    kkt_violation: np.ndarray
 
     @property
     def index_chosen(self):
@@ -120,6 +130,8 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     if backend not in BACKENDS:
         raise InputError("backend", f"must be one of {BACKENDS}, got {backend!r}")
     lags = np.array([as_int(lag, "lags") for lag in lags], dtype=np.int64)
+    if lags.size == 0:
+        raise InputError("lags", "needs at least one lag")
     problems = [lagged_problem(stimulus, counts, durations, int(lag)) for lag in lags]
     grid = lambda_grid(max(lambda_max(*problem) for problem in problems), n_lambdas,
                        lambda_min_ratio)
@@ -129,15 +141,18 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     choice = choose_penalty(gains.sum(axis=0))
     weights = np.stack([fit.path.weights for fit in fits], axis=1)
     intercepts = np.stack([fit.path.intercepts for fit in fits], axis=1)
+    kkt_violation = np.stack([fit.path.kkt_violation for fit in fits], axis=1)
     if backend != "sparsefield":
         for index_lag, problem in enumerate(problems):
             for index_lambda, lam in enumerate(grid):
                 peer = fit_lasso(*problem, float(lam), backend=backend)
                 weights[index_lambda, index_lag] = peer.weights
                 intercepts[index_lambda, index_lag] = peer.intercept
+                kkt_violation[index_lambda, index_lag] = peer.kkt_violation
     return LassoLags(
         lags=lags, lambdas=grid, weights=weights, intercepts=intercepts,
         gain_mean=gains.mean(axis=1), gain_se=np.stack([fit.gain_se for fit in fits]),
         total_gain_mean=choice.gain_mean, total_gain_se=choice.gain_se,
         index_min=choice.index_min, index_1se=choice.index_1se, rule=rule, backend=backend,
+        kkt_violation=kkt_violation,
     )

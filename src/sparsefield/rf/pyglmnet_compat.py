@@ -36,6 +36,7 @@ with ``alpha = 1`` (pure L1).  Two differences remain by construction:
 
 import contextlib
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -48,32 +49,48 @@ SUPPORTED_VERSION = "1.1"
 _ALIASES = {"float": float, "int": int}
 
 
+_ALIASES_LOCK = threading.Lock()
+_ALIASES_USERS = 0
+_ALIASES_ADDED = ()
+
+
 @contextlib.contextmanager
 def numpy_aliases():
     """Temporarily define the removed aliases ``np.float`` and ``np.int``.
 
-    Only names that are missing are added, and exactly those are removed on
-    exit (also on error), so numpy is left as it was found.
+    Only names that are missing are added, and exactly those are removed when
+    the last user leaves (also on error), so numpy is left as it was found.
+    Thread-safe: nested or concurrent uses share one reference count, so one
+    thread leaving cannot remove the aliases while another is inside.
 
     Yields
     ------
     added : tuple of str
-        The names that were added.
+        The names that this shim has added (and will remove).
     """
-    added = []
-    for name, value in _ALIASES.items():
-        if name not in np.__dict__:
-            try:
-                getattr(np, name)
-            except AttributeError:
-                setattr(np, name, value)
-                added.append(name)
+    global _ALIASES_USERS, _ALIASES_ADDED
+    with _ALIASES_LOCK:
+        if _ALIASES_USERS == 0:
+            added = []
+            for name, value in _ALIASES.items():
+                if name not in np.__dict__:
+                    try:
+                        getattr(np, name)
+                    except AttributeError:
+                        setattr(np, name, value)
+                        added.append(name)
+            _ALIASES_ADDED = tuple(added)
+        _ALIASES_USERS += 1
     try:
-        yield tuple(added)
+        yield _ALIASES_ADDED
     finally:
-        for name in added:
-            if name in np.__dict__:
-                delattr(np, name)
+        with _ALIASES_LOCK:
+            _ALIASES_USERS -= 1
+            if _ALIASES_USERS == 0:
+                for name in _ALIASES_ADDED:
+                    if name in np.__dict__:
+                        delattr(np, name)
+                _ALIASES_ADDED = ()
 
 
 class ScalarNormalRandomState(np.random.RandomState):
