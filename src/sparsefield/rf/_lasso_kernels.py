@@ -11,7 +11,8 @@ C-contiguous, so that one pixel's column is one contiguous row of memory.
 Inputs are trusted (validated by the Python wrappers): float64, matching
 shapes, ``durations > 0``, ``lambdas`` decreasing and positive.
 
-``usable[j]`` is False for pixels whose column is constant: their weight is
+``usable[j]`` is False for pixels whose column is constant
+(:func:`varying_columns`, the one test for it): their weight is
 pinned at 0 (the intercept absorbs them; that is the exact lasso solution
 for any ``lam > 0``, because a non-zero weight on a constant column only
 adds to the penalty).
@@ -29,10 +30,10 @@ solver in :mod:`sparsefield.rf.lasso`, whose products with the shared
 design are BLAS matrix-matrix products done in Python.
 """
 
-import math
-
 import numba
 import numpy as np
+
+from sparsefield.rf._poisson_kernels import row_terms
 
 # Reassociation lets LLVM vectorise the reductions; no-NaN/no-Inf flags are
 # left out because the line search relies on exp() overflowing to inf.
@@ -52,37 +53,40 @@ def _column_dot(design_t, pixel, values):
 
 
 @numba.njit(cache=True)
-def varying_columns(design_t):
+def varying_columns(design):
     """Which pixels' columns take more than one value.
 
     Parameters
     ----------
-    design_t : ndarray of shape (n_pixels, n_rows)
+    design : ndarray of shape (n_rows, n_pixels), C-contiguous
 
     Returns
     -------
     usable : ndarray of shape (n_pixels,), bool
-        False for constant columns (each row is scanned only up to its first
-        differing value).
+        False for constant columns.  Rows are compared with the first one
+        and the scan stops once every column has varied (usually after the
+        second row).
     """
-    n_pixels, n_rows = design_t.shape
+    n_rows, n_pixels = design.shape
     usable = np.zeros(n_pixels, dtype=np.bool_)
-    for pixel in range(n_pixels):
-        first = design_t[pixel, 0]
-        for row in range(1, n_rows):
-            if design_t[pixel, row] != first:
+    n_varying = 0
+    for row in range(1, n_rows):
+        for pixel in range(n_pixels):
+            if not usable[pixel] and design[row, pixel] != design[0, pixel]:
                 usable[pixel] = True
-                break
+                n_varying += 1
+        if n_varying == n_pixels:
+            break
     return usable
 
 
 @numba.njit(cache=True, fastmath=_FAST)
 def _data_objective(eta, counts, durations, expected):
-    """Mean of ``durations exp(eta) - counts eta``; fills ``expected``."""
+    """Mean of the NLL's data terms (:func:`row_terms`); fills ``expected``."""
     total = 0.0
     for row in range(eta.shape[0]):
-        expected[row] = durations[row] * math.exp(eta[row])
-        total += expected[row] - counts[row] * eta[row]
+        term, _, expected[row] = row_terms(eta[row], counts[row], durations[row])
+        total += term
     return total / eta.shape[0]
 
 
@@ -139,18 +143,40 @@ def _pixel_statistics(design_t, pixels, residual, weight_rows, gradient, first, 
         second[pixel] = total_second
 
 
+@numba.njit(cache=True, inline="always")
+def kkt_coordinate(gradient, weight, lam):
+    """Violation of one pixel's lasso optimality condition; the one place the rule is written.
+
+    For a non-zero weight the condition is ``gradient + lam sign(weight) = 0``,
+    for a zero weight ``|gradient| <= lam``.
+
+    Parameters
+    ----------
+    gradient : float
+        The NLL's partial derivative in the pixel's weight.
+    weight : float
+    lam : float
+
+    Returns
+    -------
+    violation : float
+        ``|gradient + lam sign(weight)|``, or ``|gradient| - lam`` (negative
+        when the condition holds with room) for a zero weight.
+    """
+    if weight > 0.0:
+        return abs(gradient + lam)
+    if weight < 0.0:
+        return abs(gradient - lam)
+    return abs(gradient) - lam
+
+
 @numba.njit(cache=True)
 def _working_violation(gradient, grad_intercept, weights, lam, active):
     """:func:`kkt_violation` restricted to the pixels in ``active``."""
     violation = abs(grad_intercept)
     for index in range(active.shape[0]):
         pixel = active[index]
-        if weights[pixel] > 0.0:
-            value = abs(gradient[pixel] + lam)
-        elif weights[pixel] < 0.0:
-            value = abs(gradient[pixel] - lam)
-        else:
-            value = abs(gradient[pixel]) - lam
+        value = kkt_coordinate(gradient[pixel], weights[pixel], lam)
         if value > violation:
             violation = value
     return violation
@@ -160,9 +186,8 @@ def _working_violation(gradient, grad_intercept, weights, lam, active):
 def kkt_violation(gradient, grad_intercept, weights, lam):
     """Largest violation of the lasso optimality conditions.
 
-    For a non-zero weight the condition is ``gradient + lam sign(weight) = 0``;
-    for a zero weight ``|gradient| <= lam``; for the intercept
-    ``grad_intercept = 0``.
+    :func:`kkt_coordinate` over every pixel, and ``|grad_intercept|`` for the
+    intercept (its condition is ``grad_intercept = 0``).
 
     Parameters
     ----------
@@ -177,15 +202,29 @@ def kkt_violation(gradient, grad_intercept, weights, lam):
     """
     violation = abs(grad_intercept)
     for pixel in range(weights.shape[0]):
-        if weights[pixel] > 0.0:
-            value = abs(gradient[pixel] + lam)
-        elif weights[pixel] < 0.0:
-            value = abs(gradient[pixel] - lam)
-        else:
-            value = abs(gradient[pixel]) - lam
+        value = kkt_coordinate(gradient[pixel], weights[pixel], lam)
         if value > violation:
             violation = value
     return violation
+
+
+@numba.njit(cache=True)
+def kkt_violation_rows(gradient, grad_intercept, weights, lams, todo, violation):
+    """:func:`kkt_violation` of each neuron in ``todo`` (population layout).
+
+    Parameters
+    ----------
+    gradient : ndarray of shape (n_todo, n_pixels)
+    grad_intercept, lams : ndarray of shape (n_todo,)
+    weights : ndarray of shape (n_neurons, n_pixels)
+        Row ``todo[index]`` belongs to ``gradient[index]``.
+    todo : ndarray of shape (n_todo,), int64
+    violation : ndarray of shape (n_todo,)
+        Output.
+    """
+    for index in range(todo.shape[0]):
+        violation[index] = kkt_violation(gradient[index], grad_intercept[index],
+                                         weights[todo[index]], lams[index])
 
 
 @numba.njit(cache=True, fastmath=_FAST)
@@ -445,6 +484,8 @@ def path_newton_cd(design_t, counts, durations, lambdas, lambda_previous, usable
 def _neuron_state(eta, counts, durations, residual):
     """Residual ``durations exp(eta) - counts`` of one neuron (written), and its summaries.
 
+    The per-row terms are :func:`row_terms`.
+
     Returns
     -------
     data_objective : float
@@ -459,9 +500,8 @@ def _neuron_state(eta, counts, durations, residual):
     total_residual = 0.0
     total_expected = 0.0
     for row in range(n_rows):
-        expected = durations[row] * math.exp(eta[row])
-        residual[row] = expected - counts[row]
-        total_objective += expected - counts[row] * eta[row]
+        term, residual[row], expected = row_terms(eta[row], counts[row], durations[row])
+        total_objective += term
         total_residual += residual[row]
         total_expected += expected
     return total_objective / n_rows, total_residual / n_rows, total_expected / n_rows

@@ -26,11 +26,38 @@ import numpy as np
 _BLOCK_ROWS = 128
 
 
+@numba.njit(cache=True, inline="always")
+def row_terms(eta, count, duration):
+    """One row's data term of the NLL and its derivatives in ``eta``.
+
+    The one place the per-row formula is written; every kernel that
+    evaluates the objective (here and in :mod:`sparsefield.rf._lasso_kernels`)
+    calls it.  Inlined into the caller at numba IR level, so it compiles with
+    the caller's fastmath flags and costs nothing.
+
+    Parameters
+    ----------
+    eta : float
+        Linear predictor ``design_t . weights + intercept``.
+    count : float
+    duration : float
+
+    Returns
+    -------
+    term : float
+        ``mu - count * eta`` with ``mu = duration * exp(eta)``.
+    residual : float
+        ``mu - count``, the derivative of ``term`` in ``eta``.
+    expected : float
+        ``mu``, the second derivative of ``term`` in ``eta``.
+    """
+    expected = duration * math.exp(eta)
+    return expected - count * eta, expected - count, expected
+
+
 @numba.njit(cache=True)
 def _block_terms(linear, intercept, counts, durations, start, residuals):
     """Sum of the data part of the NLL over one block of rows, and its residuals.
-
-    The one place the per-row terms are written.
 
     Parameters
     ----------
@@ -53,10 +80,9 @@ def _block_terms(linear, intercept, counts, durations, start, residuals):
     total = 0.0
     for offset in range(linear.shape[0]):
         row = start + offset
-        eta = linear[offset] + intercept
-        expected = durations[row] * math.exp(eta)
-        total += expected - counts[row] * eta
-        residuals[offset] = expected - counts[row]
+        term, residual, _ = row_terms(linear[offset] + intercept, counts[row], durations[row])
+        total += term
+        residuals[offset] = residual
     return total
 
 
@@ -144,5 +170,5 @@ def expected_counts(weights, intercept, design, durations):
     linear = np.dot(design, weights)
     expected = np.empty(design.shape[0])
     for row in range(design.shape[0]):
-        expected[row] = durations[row] * math.exp(linear[row] + intercept)
+        expected[row] = row_terms(linear[row] + intercept, 0.0, durations[row])[2]
     return expected

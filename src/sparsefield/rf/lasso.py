@@ -122,7 +122,7 @@ from sparsefield._checks import as_float, as_float_array, as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import FitError, InputError
 from sparsefield.rf import _lasso_kernels
-from sparsefield.rf.poisson import PoissonProblem
+from sparsefield.rf.poisson import PoissonProblem, check_data
 
 #: Default ratio of the smallest to the largest penalty of a grid.
 DEFAULT_LAMBDA_MIN_RATIO = 1e-2
@@ -139,36 +139,12 @@ BACKENDS = ("sparsefield", "pyglmnet", "sklearn")
 
 
 def _check_data(design, counts, durations, *, counts_ndim=1):
-    """Validate the data of a fit (once, at the public boundary).
+    """:func:`sparsefield.rf.poisson.check_data` with the lasso's requirements.
 
-    Returns
-    -------
-    design : ndarray of shape (n_rows, n_pixels)
-    counts : ndarray of shape (n_rows,) or (n_rows, n_neurons)
-    durations : ndarray of shape (n_rows,)
+    At least 2 rows and 1 pixel, and at least one spike per neuron.
     """
-    design = as_float_array(design, "design", 2)
-    n_rows, n_pixels = design.shape
-    if n_rows < 2 or n_pixels < 1:
-        raise InputError("design", f"needs at least 2 rows and 1 pixel, got shape {design.shape}")
-    counts = as_float_array(counts, "counts", counts_ndim, length=n_rows)
-    durations = as_float_array(durations, "durations", 1, length=n_rows)
-    if np.any(counts < 0):
-        raise InputError("counts", "contains negative values")
-    if np.any(durations <= 0):
-        raise InputError("durations", "must be positive (seconds)")
-    totals = counts.sum(axis=0)
-    if np.ndim(totals) == 0:
-        if totals <= 0:
-            raise InputError("counts", "has no spikes: the Poisson fit has no finite intercept")
-    elif np.any(totals <= 0):
-        silent = np.flatnonzero(totals <= 0)
-        raise InputError(
-            "counts",
-            f"neuron column(s) {silent[:10].tolist()} have no spikes: "
-            "the Poisson fit has no finite intercept",
-        )
-    return design, counts, durations
+    return check_data(design, counts, durations, counts_ndim=counts_ndim, min_rows=2,
+                      min_pixels=1, require_spikes=True)
 
 
 def _check_lambdas(lambdas, source="lambdas"):
@@ -201,9 +177,9 @@ def lambda_grid(lambda_max_value, n_lambdas=10, lambda_min_ratio=DEFAULT_LAMBDA_
                                 maximum=1.0)
     if not (math.isfinite(lambda_max_value) and lambda_max_value > 0):
         raise InputError(
-            "design",
-            f"lambda_max is {lambda_max_value!r}: no pixel is informative (all constant?); "
-            "give explicit lambdas",
+            "lambda_max_value",
+            f"must be finite and > 0, got {lambda_max_value!r} (lambda_max is 0 when every "
+            "pixel is constant); give explicit lambdas",
         )
     return lambda_max_value * np.logspace(0.0, np.log10(lambda_min_ratio), n_lambdas)
 
@@ -213,7 +189,7 @@ class _Prepared:
 
     def __init__(self, design, counts, durations):
         self.design_t = np.ascontiguousarray(design.T)
-        self.usable = _lasso_kernels.varying_columns(self.design_t)
+        self.usable = _lasso_kernels.varying_columns(design)
         self.counts = counts
         self.durations = durations
         self.intercept_start = math.log(counts.sum() / durations.sum())
@@ -741,7 +717,7 @@ def lasso_path_population(design, counts, durations, *, n_lambdas=10,
     n_neurons = counts.shape[1]
     centre = design.mean(axis=0)
     centred = design - centre
-    usable = np.ptp(design, axis=0) > 0
+    usable = _lasso_kernels.varying_columns(design)
     centred[:, ~usable] = 0.0
     gram = centred.T @ centred / n_rows
     counts_rows = np.ascontiguousarray(counts.T)
@@ -797,7 +773,9 @@ def lasso_path_population(design, counts, durations, *, n_lambdas=10,
             gradient /= n_rows
             lam = lam_all[todo]
             gradient_last[todo] = gradient
-            violation = _kkt_rows(gradient, grad_intercept, weights[todo], lam)
+            violation = np.empty(n_todo)
+            _lasso_kernels.kkt_violation_rows(gradient, grad_intercept, weights, lam, todo,
+                                              violation)
             converged = violation <= scale_tol[todo]
             slow = ~converged & (n_iter[todo] >= max_quasi_newton)
             if np.any(slow):
@@ -906,15 +884,6 @@ def _finish_newton(centred_t, counts, durations, lam, previous, usable, weights,
     return float(violation[0]), int(n_steps[0])
 
 
-def _kkt_rows(gradient, grad_intercept, weights, lam):
-    """KKT violation per row (neuron); see :func:`_lasso_kernels.kkt_violation`."""
-    lam = lam[:, None]
-    violation = np.where(
-        weights > 0, np.abs(gradient + lam),
-        np.where(weights < 0, np.abs(gradient - lam), np.abs(gradient) - lam))
-    return np.maximum(violation.max(axis=1), np.abs(grad_intercept))
-
-
 # ----------------------------------------------------------------------------
 # One penalty, three backends
 
@@ -1004,9 +973,7 @@ def fit_lasso(design, counts, durations, lam, *, backend="sparsefield", tol=None
         The backend did not converge.
     """
     design, counts, durations = _check_data(design, counts, durations)
-    if not (isinstance(lam, (int, float, np.floating)) and math.isfinite(lam) and lam > 0):
-        raise InputError("lam", f"must be a positive number, got {lam!r}")
-    lam = float(lam)
+    lam = as_float(lam, "lam", minimum=0.0, strict=True)
     if backend == "sparsefield":
         path = lasso_path(design, counts, durations, lambdas=[lam],
                           tol=1e-7 if tol is None else tol,
@@ -1029,10 +996,11 @@ def fit_lasso(design, counts, durations, lam, *, backend="sparsefield", tol=None
         raise InputError("backend", f"must be one of {BACKENDS}, got {backend!r}")
     problem = PoissonProblem.from_checked(design, counts, durations)
     nll, gradient, grad_intercept = problem.nll_grad(weights, intercept)
-    usable = np.ptp(design, axis=0) > 0
-    violation = float(_kkt_rows(np.where(usable, gradient, 0.0)[None, :],
-                                np.array([grad_intercept]), np.asarray(weights)[None, :],
-                                np.array([lam]))[0])
+    # A constant pixel's weight is pinned at 0 and its gradient is its value times
+    # grad_intercept, which the intercept's condition already covers.
+    gradient[~_lasso_kernels.varying_columns(design)] = 0.0
+    violation = float(_lasso_kernels.kkt_violation(
+        gradient, grad_intercept, np.ascontiguousarray(weights, dtype=np.float64), lam))
     return LassoFit(
         lam=lam, weights=np.asarray(weights, dtype=np.float64), intercept=float(intercept),
         backend=backend, objective=float(nll + lam * np.abs(weights).sum()),

@@ -56,42 +56,64 @@ from sparsefield.errors import InputError
 from sparsefield.rf import _poisson_kernels
 
 
-def check_data(design, counts, durations, design_name="design"):
+def check_data(design, counts, durations, design_name="design", *, counts_ndim=1,
+               min_rows=1, min_pixels=0, require_spikes=False):
     """Check data for the Poisson objective once, at a public function's boundary.
 
     Parameters
     ----------
     design : array_like of shape (n_rows, n_pixels)
-        Finite; ``n_rows >= 1``.
-    counts : array_like of shape (n_rows,)
-        Finite, non-negative spike counts.
+        Finite.
+    counts : array_like of shape (n_rows,) or (n_rows, n_neurons)
+        Finite, non-negative spike counts (one column per neuron when
+        ``counts_ndim`` is 2).
     durations : array_like of shape (n_rows,)
         Finite, positive bin durations in seconds.
     design_name : str, default "design"
         What the caller calls ``design`` (e.g. ``"stimulus"``), for messages.
+    counts_ndim : {1, 2}, default 1
+        Dimensions of ``counts``.
+    min_rows, min_pixels : int, default 1 and 0
+        Smallest shape of ``design`` accepted.
+    require_spikes : bool, default False
+        Refuse counts (or a neuron's column of counts) without a spike: the
+        Poisson fit then has no finite intercept.
 
     Returns
     -------
     design : ndarray of shape (n_rows, n_pixels), float64, C-contiguous
-    counts : ndarray of shape (n_rows,), float64
+    counts : ndarray of shape (n_rows,) or (n_rows, n_neurons), float64
     durations : ndarray of shape (n_rows,), float64
 
     Raises
     ------
     InputError
-        On wrong shapes, non-finite values, negative counts or non-positive
-        durations.
+        On wrong shapes, non-finite values, negative counts, non-positive
+        durations or (when required) no spikes.
     """
     design = as_float_array(design, design_name, 2)
-    n_rows = design.shape[0]
-    if n_rows < 1:
-        raise InputError(design_name, "has no rows")
-    counts = as_float_array(counts, "counts", 1, length=n_rows)
+    n_rows, n_pixels = design.shape
+    if n_rows < min_rows or n_pixels < min_pixels:
+        wanted = f"at least {min_rows} row{'' if min_rows == 1 else 's'}"
+        if min_pixels:
+            wanted += f" and {min_pixels} pixel{'' if min_pixels == 1 else 's'}"
+        raise InputError(design_name, f"needs {wanted}, got shape {design.shape}")
+    counts = as_float_array(counts, "counts", counts_ndim, length=n_rows)
     durations = as_float_array(durations, "durations", 1, length=n_rows)
     if np.any(counts < 0):
         raise InputError("counts", "contains negative values")
     if np.any(durations <= 0):
         raise InputError("durations", "must be positive (seconds)")
+    if require_spikes:
+        silent = np.flatnonzero(np.atleast_1d(counts.sum(axis=0)) <= 0)
+        if silent.size and counts.ndim == 1:
+            raise InputError("counts", "has no spikes: the Poisson fit has no finite intercept")
+        if silent.size:
+            raise InputError(
+                "counts",
+                f"neuron column(s) {silent[:10].tolist()} have no spikes: "
+                "the Poisson fit has no finite intercept",
+            )
     return design, counts, durations
 
 
