@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean clean-cache
 
 setup: $(STAMP)
 
@@ -32,3 +32,6 @@ bench: setup
 
 clean:
 	rm -rf results logs .snakemake
+
+clean-cache:
+	find src -name __pycache__ -type d -prune -exec rm -rf {} +

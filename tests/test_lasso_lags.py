@@ -41,11 +41,34 @@ def test_grid_is_shared_and_starts_at_the_largest_lambda_max(simulated, fitted):
     assert np.count_nonzero(fitted.weights[0]) == 0  # lambda_max: every weight is zero
 
 
+def held_out_frames(fold_edges, lag):
+    """Count frames held out by each fold of a lag's design (row i = frame lag + i)."""
+    return [set(range(start + lag, stop + lag)) for start, stop in zip(fold_edges[:-1],
+                                                                        fold_edges[1:])]
+
+
+def test_folds_hold_out_the_same_count_frames_at_every_lag(simulated, fitted):
+    stimulus, binned, _ = simulated
+    n_frames = binned.counts.size
+    assert fitted.fold_frames[0] == 0 and fitted.fold_frames[-1] == n_frames
+    blocks = {}
+    for lag in LAGS:
+        problem = lagged_problem(stimulus, binned.counts, binned.durations, lag)
+        cv = lasso_cv(*problem, lambdas=fitted.lambdas,
+                      fold_edges=np.clip(fitted.fold_frames - lag, 0, None))
+        blocks[lag] = held_out_frames(cv.fold_edges, lag)
+    for lag in LAGS:
+        # Identical blocks, except that fold 0 lacks the frames before `lag`.
+        assert blocks[lag][1:] == blocks[0][1:]
+        assert blocks[lag][0] == blocks[0][0] - set(range(lag))
+
+
 def test_each_lag_equals_its_own_path_on_the_shared_grid(simulated, fitted):
     stimulus, binned, _ = simulated
     for index, lag in enumerate(LAGS):
         problem = lagged_problem(stimulus, binned.counts, binned.durations, lag)
-        alone = lasso_cv(*problem, n_folds=4, lambdas=fitted.lambdas)
+        alone = lasso_cv(*problem, lambdas=fitted.lambdas,
+                         fold_edges=np.clip(fitted.fold_frames - lag, 0, None))
         np.testing.assert_allclose(fitted.weights[:, index], alone.path.weights, atol=1e-10)
         np.testing.assert_allclose(fitted.gain_mean[index], alone.gain_mean, atol=1e-12)
 
@@ -55,7 +78,8 @@ def test_penalty_is_chosen_on_the_gain_summed_over_lags(simulated, fitted):
     gains = []
     for lag in LAGS:
         problem = lagged_problem(stimulus, binned.counts, binned.durations, lag)
-        cv = lasso_cv(*problem, n_folds=4, lambdas=fitted.lambdas)
+        cv = lasso_cv(*problem, lambdas=fitted.lambdas,
+                      fold_edges=np.clip(fitted.fold_frames - lag, 0, None))
         gains.append(cv.fold_loglik - cv.null_loglik[:, None])
     choice = choose_penalty(np.sum(gains, axis=0))
     assert (fitted.index_min, fitted.index_1se) == (choice.index_min, choice.index_1se)
@@ -121,3 +145,11 @@ def test_real_recording_lasso_rf_peaks_at_row12_col4_on_lag0(real_recording):
     separation = separate(fit.chosen_weights)
     assert peak_pixel(separation.spatial, (20, 15))[1:] == (12, 4)
     assert fit.lags[np.argmax(np.abs(separation.temporal))] == 0
+
+
+@pytest.mark.parametrize("edges", [[0, 5, 3, 1500], [0, 1500], [1, 700, 1500],
+                                   [0.0, 700.0, 1500.0], [0, 700, 1499]])
+def test_bad_fold_edges_are_refused(simulated, edges):
+    stimulus, binned, _ = simulated
+    with pytest.raises(InputError, match="fold_edges: must be increasing integers"):
+        lasso_cv(stimulus, binned.counts, binned.durations, fold_edges=edges)

@@ -515,9 +515,22 @@ def contiguous_folds(n_rows, n_folds):
     return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
+def _check_fold_edges(fold_edges, n_rows):
+    """Explicit fold boundaries: int64, 0 ... n_rows, each block at least one row."""
+    edges = np.asarray(fold_edges)
+    if (edges.ndim != 1 or edges.size < 3 or not np.issubdtype(edges.dtype, np.integer)
+            or edges[0] != 0 or edges[-1] != n_rows or np.any(np.diff(edges) < 1)):
+        raise InputError(
+            "fold_edges",
+            f"must be increasing integers from 0 to {n_rows} (at least 2 folds), "
+            f"got {edges.tolist()}",
+        )
+    return edges.astype(np.int64)
+
+
 def lasso_cv(design, counts, durations, *, n_folds=5, n_lambdas=10,
              lambda_min_ratio=DEFAULT_LAMBDA_MIN_RATIO, lambdas=None, rule="1se", tol=1e-7,
-             max_iter=100):
+             max_iter=100, fold_edges=None):
     """Choose the penalty by k-fold cross-validation over contiguous blocks of rows.
 
     The rows are split into ``n_folds`` contiguous blocks (never shuffled:
@@ -542,6 +555,10 @@ def lasso_cv(design, counts, durations, *, n_folds=5, n_lambdas=10,
         ``"1se"``: the largest penalty within one standard error of the best
         mean held-out log-likelihood (sparser, the glmnet convention);
         ``"min"``: the best mean.
+    fold_edges : array_like of int of shape (n_folds + 1,), optional
+        Explicit contiguous blocks instead of :func:`contiguous_folds`:
+        increasing row boundaries from 0 to ``n_rows`` (e.g. the same blocks of
+        frames for designs at several lags); ``n_folds`` is then ignored.
 
     Returns
     -------
@@ -559,7 +576,10 @@ def lasso_cv(design, counts, durations, *, n_folds=5, n_lambdas=10,
     if rule not in ("1se", "min"):
         raise InputError("rule", f"must be '1se' or 'min', got {rule!r}")
     n_rows = design.shape[0]
-    fold_edges = contiguous_folds(n_rows, n_folds)
+    if fold_edges is None:
+        fold_edges = contiguous_folds(n_rows, n_folds)
+    else:
+        fold_edges = _check_fold_edges(fold_edges, n_rows)
     full = lasso_path(design, counts, durations, n_lambdas=n_lambdas,
                       lambda_min_ratio=lambda_min_ratio, lambdas=lambdas, tol=tol,
                       max_iter=max_iter)

@@ -5,9 +5,9 @@ objective is :mod:`sparsefield.rf.lasso`'s). Every lag is fitted on the same
 decreasing grid of penalties, from the largest ``lambda_max`` over the lags down, so
 that a row of the result (one penalty, all lags) is one receptive field. The penalty
 is chosen jointly, by a scoring heuristic: the held-out log-likelihood gains over a
-constant rate of the per-lag fits, summed over lags, per fold (fold ``k`` is the
-``k``-th contiguous block of rows at every lag, so the blocks of different lags are
-shifted against each other by at most ``max(lags)`` frames). This is not the
+constant rate of the per-lag fits, summed over lags, per fold (fold ``k`` holds out the
+same contiguous block of count frames at every lag, the first block losing the
+``lag`` frames that have no stimulus at that lag). This is not the
 held-out log-likelihood of one model (every per-lag model explains the same
 counts), but it asks one penalty to serve all lags at once, so that a row of the
 result is one receptive field. Averaged over folds it gives ``lambda_min`` (the
@@ -26,6 +26,7 @@ from sparsefield.rf.lasso import (
     BACKENDS,
     DEFAULT_LAMBDA_MIN_RATIO,
     choose_penalty,
+    contiguous_folds,
     fit_lasso,
     lambda_grid,
     lambda_max,
@@ -54,6 +55,10 @@ class LassoLags(NpzMixin):
     index_min, index_1se : int
         Rows of ``lambdas`` of the best total gain and of the largest penalty
         within one standard error of it.
+    fold_frames : ndarray of shape (n_folds + 1,), int64
+        Cross-validation blocks in count frames: fold ``k`` holds out the counts of
+        frames ``fold_frames[k]:fold_frames[k + 1]`` at every lag (rows
+        ``fold_frames - lag`` of that lag's design, clipped at 0).
     rule : str
         ``"1se"`` or ``"min"``: which one is chosen.
     backend : str
@@ -76,6 +81,7 @@ class LassoLags(NpzMixin):
     total_gain_se: np.ndarray
     index_min: int
     index_1se: int
+    fold_frames: np.ndarray
     rule: str
     backend: str
     kkt_violation: np.ndarray
@@ -135,8 +141,16 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     problems = [lagged_problem(stimulus, counts, durations, int(lag)) for lag in lags]
     grid = lambda_grid(max(lambda_max(*problem) for problem in problems), n_lambdas,
                        lambda_min_ratio)
-    fits = [lasso_cv(*problem, n_folds=n_folds, lambdas=grid, rule=rule, tol=tol)
-            for problem in problems]
+    # Blocks of count frames shared by all lags: equal blocks over the frames that
+    # every lag can use, the first block also taking the frames before them.
+    n_frames = np.asarray(counts).shape[0]
+    fold_frames = contiguous_folds(n_frames - int(lags.max()), n_folds) + int(lags.max())
+    fold_frames[0] = 0
+    fits = [
+        lasso_cv(*problem, lambdas=grid, rule=rule, tol=tol,
+                 fold_edges=np.clip(fold_frames - lag, 0, None))
+        for lag, problem in zip(lags, problems)
+    ]
     gains = np.stack([fit.fold_loglik - fit.null_loglik[:, None] for fit in fits])
     choice = choose_penalty(gains.sum(axis=0))
     weights = np.stack([fit.path.weights for fit in fits], axis=1)
@@ -153,6 +167,7 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
         lags=lags, lambdas=grid, weights=weights, intercepts=intercepts,
         gain_mean=gains.mean(axis=1), gain_se=np.stack([fit.gain_se for fit in fits]),
         total_gain_mean=choice.gain_mean, total_gain_se=choice.gain_se,
-        index_min=choice.index_min, index_1se=choice.index_1se, rule=rule, backend=backend,
+        index_min=choice.index_min, index_1se=choice.index_1se, fold_frames=fold_frames,
+        rule=rule, backend=backend,
         kkt_violation=kkt_violation,
     )
