@@ -7,7 +7,8 @@ import yaml
 from conftest import PROJECT
 from sparsefield.errors import InputError
 from sparsefield.rf.binning import bin_spikes, frame_edges
-from sparsefield.rf.metrics import correlation, recovery_metrics
+from sparsefield.rf.lasso_lags import fit_lasso_lags
+from sparsefield.rf.metrics import correlation, recovery_metrics, separation_metrics
 from sparsefield.rf.ml import MLFit, fit_ml
 from sparsefield.rf.separation import separate
 from sparsefield.rf.simulate import NeuronModel, simulate_recording
@@ -156,7 +157,8 @@ def test_ml_recovers_the_planted_field(simulations):
 
 def test_default_config_recovers_both_neurons():
     """The acceptance check on the default config: its simulation settings, both
-    neurons with their config seeds, its ML lags and its separation centring."""
+    neurons with their config seeds, its ML and lasso settings and separation centring."""
+    lasso_settings = CONFIG["lasso"]
     frame_shape = (SIMULATION["frame_height"], SIMULATION["frame_width"])
     for name, neuron in NEURONS.items():
         raw, truth = simulate_recording(
@@ -178,6 +180,19 @@ def test_default_config_recovers_both_neurons():
                                    truth["sta_temporal"], truth["sta_taus"])
         assert metrics["spatial_corr_best_lag"] >= 0.9, (name, metrics)
         assert metrics["temporal_corr_svd"] >= 0.9, (name, metrics)
+
+        lasso = fit_lasso_lags(
+            as_stimulus(raw), binned.counts, binned.durations, lasso_settings["lags"],
+            n_lambdas=lasso_settings["n_lambdas"],
+            lambda_min_ratio=lasso_settings["lambda_min_ratio"],
+            n_folds=lasso_settings["n_folds"], rule=lasso_settings["rule"],
+            tol=lasso_settings["tol"],
+        )
+        lasso_separation = separate(lasso.chosen_weights,
+                                    centering=lasso_settings["separation_centering"])
+        lasso_metrics = separation_metrics(truth, lasso.lags, lasso_separation)
+        assert lasso_metrics["spatial_corr"] >= 0.9, (name, lasso_metrics)
+        assert lasso_metrics["temporal_corr"] >= 0.9, (name, lasso_metrics)
 
 
 def _fit_with_weights(weights, lags):
@@ -206,3 +221,16 @@ def test_recovery_metrics_known_answers():
     assert np.isnan(correlation(np.ones(5), np.arange(5)))
     assert correlation([1, 2, 3], [2, 4, 7]) == pytest.approx(np.corrcoef([1, 2, 3],
                                                                          [2, 4, 7])[0, 1])
+
+
+def test_separation_metrics_known_answers():
+    _, truth = simulate_recording(MODELS["sim_gabor"], n_frames=100, seed=0)
+    lags = np.array([0, 1, 2, 3])
+    exact = separate(np.outer(truth["temporal_lags"][lags], truth["spatial"]))
+    metrics = separation_metrics(truth, lags, exact)
+    assert metrics["spatial_corr"] == pytest.approx(1.0)
+    assert metrics["temporal_corr"] == pytest.approx(1.0)
+    shuffled = separate(np.outer(truth["temporal_lags"][lags][::-1], truth["spatial"]))
+    assert separation_metrics(truth, lags, shuffled)["temporal_corr"] < 0.5
+    with pytest.raises(InputError, match="not in the truth"):
+        separation_metrics(truth, np.array([0, 999]), exact)
