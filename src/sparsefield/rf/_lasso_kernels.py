@@ -144,6 +144,31 @@ def _pixel_statistics(design_t, pixels, residual, weight_rows, gradient, first, 
 
 
 @numba.njit(cache=True, inline="always")
+def soft_threshold_step(score, lam, curvature):
+    """Coordinate minimiser of ``curvature/2 w^2 - score w + lam |w|``.
+
+    The one place the lasso's coordinate update (soft thresholding) is written.
+
+    Parameters
+    ----------
+    score : float
+        ``curvature * old_weight - gradient`` of the quadratic model.
+    lam : float
+    curvature : float
+        Positive.
+
+    Returns
+    -------
+    weight : float
+    """
+    if score > lam:
+        return (score - lam) / curvature
+    if score < -lam:
+        return (score + lam) / curvature
+    return 0.0
+
+
+@numba.njit(cache=True, inline="always")
 def kkt_coordinate(gradient, weight, lam):
     """Violation of one pixel's lasso optimality condition; the one place the rule is written.
 
@@ -259,12 +284,7 @@ def _coordinate_descent(design_t, active, weight_rows, residual, centres, curvat
                 continue
             old = new_weights[pixel]
             score = curvature * old + _column_dot(design_t, pixel, residual)
-            if score > lam:
-                new = (score - lam) / curvature
-            elif score < -lam:
-                new = (score + lam) / curvature
-            else:
-                new = 0.0
+            new = soft_threshold_step(score, lam, curvature)
             step = new - old
             if step != 0.0:
                 centre = centres[index]
@@ -615,12 +635,7 @@ def population_directions(gram, scale, coupling, gradient, grad_intercept, weigh
                 if curvature <= 0.0:
                     continue
                 score = curvature * old - model_gradient[pixel]
-                if score > lam:
-                    new = (score - lam) / curvature
-                elif score < -lam:
-                    new = (score + lam) / curvature
-                else:
-                    new = 0.0
+                new = soft_threshold_step(score, lam, curvature)
                 step = new - old
                 if step != 0.0:
                     factor = coupling_pixel / curvature_intercept
