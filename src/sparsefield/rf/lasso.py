@@ -375,8 +375,6 @@ class LassoCV(NpzMixin):
     null_loglik : ndarray of shape (n_folds,)
         The same for the constant-rate model (intercept only) fitted on the
         same training rows.
-    loglik_mean : ndarray of shape (n_lambdas,)
-        ``fold_loglik.mean(axis=0)``.
     gain_mean, gain_se : ndarray of shape (n_lambdas,)
         Held-out gain over the constant-rate model, ``fold_loglik -
         null_loglik[:, None]`` (nats per row), averaged over folds, and its
@@ -389,33 +387,57 @@ class LassoCV(NpzMixin):
         ``index_min`` maximises ``gain_mean`` (equivalently ``loglik_mean``);
         ``index_1se`` is the largest penalty whose ``gain_mean`` is within
         ``gain_se[index_min]`` of that maximum.
-    lambda_min, lambda_1se : float
     rule : str
-        ``"min"`` or ``"1se"``: which one was chosen.
-    lambda_chosen : float
-    weights : ndarray of shape (n_pixels,)
-        Full-data fit at ``lambda_chosen``.
-    intercept : float
+        ``"min"`` or ``"1se"``: which one is chosen.
     path : LassoPath
         The full-data path over ``lambdas`` (the refit is its chosen entry).
+
+    The chosen index, penalties and refit (``index_chosen``, ``lambda_min``,
+    ``lambda_1se``, ``lambda_chosen``, ``weights``, ``intercept``) and
+    ``loglik_mean`` are derived from these, not stored.
     """
 
     lambdas: np.ndarray
     fold_edges: np.ndarray
     fold_loglik: np.ndarray
     null_loglik: np.ndarray
-    loglik_mean: np.ndarray
     gain_mean: np.ndarray
     gain_se: np.ndarray
     index_min: int
     index_1se: int
-    lambda_min: float
-    lambda_1se: float
     rule: str
-    lambda_chosen: float
-    weights: np.ndarray
-    intercept: float
     path: LassoPath
+
+    @property
+    def index_chosen(self):
+        """Index of the chosen penalty (:func:`chosen_index`)."""
+        return chosen_index(self.index_min, self.index_1se, self.rule)
+
+    @property
+    def lambda_min(self):
+        return float(self.lambdas[self.index_min])
+
+    @property
+    def lambda_1se(self):
+        return float(self.lambdas[self.index_1se])
+
+    @property
+    def lambda_chosen(self):
+        return float(self.lambdas[self.index_chosen])
+
+    @property
+    def weights(self):
+        """Full-data fit at ``lambda_chosen``, shape (n_pixels,)."""
+        return self.path.weights[self.index_chosen]
+
+    @property
+    def intercept(self):
+        return float(self.path.intercepts[self.index_chosen])
+
+    @property
+    def loglik_mean(self):
+        """``fold_loglik.mean(axis=0)``, shape (n_lambdas,)."""
+        return self.fold_loglik.mean(axis=0)
 
     def _pack_field(self, name, kind, value):
         """The nested path is stored as its own arrays, keys prefixed ``path_``."""
@@ -453,6 +475,11 @@ class PenaltyChoice(NpzMixin):
     gain_se: np.ndarray
     index_min: int
     index_1se: int
+
+
+def chosen_index(index_min, index_1se, rule):
+    """The index a selection rule picks: ``index_1se`` for ``"1se"``, else ``index_min``."""
+    return index_1se if rule == "1se" else index_min
 
 
 def choose_penalty(fold_gain):
@@ -602,16 +629,10 @@ def lasso_cv(design, counts, durations, *, n_folds=5, n_lambdas=10,
         null_intercept = math.log(counts[train].sum() / durations[train].sum())
         null_loglik[fold] = -held_out.nll(np.zeros(design.shape[1]), null_intercept)
     choice = choose_penalty(fold_loglik - null_loglik[:, None])
-    index_min, index_1se = choice.index_min, choice.index_1se
-    chosen = index_1se if rule == "1se" else index_min
     return LassoCV(
         lambdas=grid, fold_edges=fold_edges, fold_loglik=fold_loglik,
-        null_loglik=null_loglik, loglik_mean=fold_loglik.mean(axis=0),
-        gain_mean=choice.gain_mean, gain_se=choice.gain_se, index_min=index_min,
-        index_1se=index_1se, lambda_min=float(grid[index_min]),
-        lambda_1se=float(grid[index_1se]), rule=rule, lambda_chosen=float(grid[chosen]),
-        weights=full.weights[chosen].copy(), intercept=float(full.intercepts[chosen]),
-        path=full,
+        null_loglik=null_loglik, gain_mean=choice.gain_mean, gain_se=choice.gain_se,
+        index_min=choice.index_min, index_1se=choice.index_1se, rule=rule, path=full,
     )
 
 
@@ -1030,7 +1051,7 @@ def fit_lasso(design, counts, durations, lam, *, backend="sparsefield", tol=None
 
 __all__ = [
     "BACKENDS", "DEFAULT_LAMBDA_MIN_RATIO", "LassoCV", "LassoFit", "LassoPath",
-    "PenaltyChoice", "PopulationLassoPath", "choose_penalty", "contiguous_folds", "fit_lasso",
+    "PenaltyChoice", "PopulationLassoPath", "choose_penalty", "chosen_index", "contiguous_folds", "fit_lasso",
     "lambda_grid", "lambda_max",
     "lasso_cv", "lasso_path", "lasso_path_population",
 ]

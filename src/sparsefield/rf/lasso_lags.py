@@ -26,6 +26,7 @@ from sparsefield.rf.lasso import (
     BACKENDS,
     DEFAULT_LAMBDA_MIN_RATIO,
     choose_penalty,
+    chosen_index,
     contiguous_folds,
     fit_lasso,
     lambda_grid,
@@ -89,7 +90,7 @@ class LassoLags(NpzMixin):
     @property
     def index_chosen(self):
         """Row of ``lambdas`` chosen by ``rule``."""
-        return self.index_1se if self.rule == "1se" else self.index_min
+        return chosen_index(self.index_min, self.index_1se, self.rule)
 
     @property
     def lambda_chosen(self):
