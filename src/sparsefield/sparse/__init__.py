@@ -1,0 +1,1 @@
+"""Receptive fields from sparse coding: images, patches, whitening, compression, inference, dictionaries."""
