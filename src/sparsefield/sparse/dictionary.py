@@ -178,10 +178,16 @@ class DictionaryRun(NpzMixin):
     )
 
     def epoch_table(self):
-        """The per-epoch numbers as a :class:`pandas.DataFrame` (one row per epoch)."""
+        """The per-epoch numbers as a :class:`pandas.DataFrame` (one row per epoch).
+
+        Every column of :data:`EPOCH_COLUMNS` except ``time``: wall-clock time
+        differs between runs and would make the table differ too (it stays in
+        the ``.npz``).
+        """
         import pandas as pd
 
-        table = pd.DataFrame({name: getattr(self, name) for name in self.EPOCH_COLUMNS})
+        columns = [name for name in self.EPOCH_COLUMNS if name != "time"]
+        table = pd.DataFrame({name: getattr(self, name) for name in columns})
         table.insert(0, "epoch", np.arange(1, len(table) + 1))
         return table
 
@@ -408,3 +414,37 @@ def _unit_rows(matrix):
     matrix = np.array(matrix, dtype=float, order="C")
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def run_summary(name, run, patch_shape):
+    """One table row for a run: final losses, code statistics and atom shapes.
+
+    Wall-clock time is left out (it differs between runs; see
+    :attr:`DictionaryRun.time`).
+
+    Parameters
+    ----------
+    name : str
+        Run name, ``<scheme>-J<J>-<solver>``.
+    run : DictionaryRun
+    patch_shape : int or tuple of int
+
+    Returns
+    -------
+    row : dict
+        ``run``, ``epochs``, the last epoch's ``train_loss``, ``val_loss``,
+        ``val_error``, ``pca_error``, ``n_active``, ``fraction_nonzero``,
+        ``mean_abs_code``, ``kurtosis``, the first epoch's validation loss
+        (``val_loss_first``) and :func:`sparsefield.sparse.atoms.atom_summary`'s
+        fractions and medians of the last epoch's atoms.
+    """
+    from sparsefield.sparse.atoms import atom_summary
+
+    row = {"run": name, "epochs": int(run.phi.shape[0])}
+    for column in DictionaryRun.EPOCH_COLUMNS:
+        if column not in ("time", "learning_rate"):
+            row[column] = float(getattr(run, column)[-1])
+    row["val_loss_first"] = float(run.val_loss[0])
+    shapes = atom_summary(run.phi[-1], patch_shape)
+    row.update({key: float(value) for key, value in shapes.to_dict().items()})
+    return row
