@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup run test lint bench clean clean-cache
+.PHONY: setup run test lint report bench clean clean-cache
 
 setup: $(STAMP)
 
@@ -27,11 +27,15 @@ lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake -n --quiet
 
+report: setup
+	$(BIN)/snakemake --report results/report.html
+
 bench: setup
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/dictionary.py --quick
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs benchmarks .snakemake
 
 clean-cache:
 	find src -name __pycache__ -type d -prune -exec rm -rf {} +

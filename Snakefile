@@ -1,4 +1,4 @@
-# sparsefield: receptive fields from spikes (and, later, from sparse coding).
+# sparsefield: receptive fields from spikes and from sparse coding.
 #
 # A table of contents: configuration and checks live in workflow/rules/common.smk,
 # one .smk per stage, and `rule all` asks for what common.smk says is final.
@@ -14,13 +14,17 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/common_sparse.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/rf.smk"
 include: "workflow/rules/lasso.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/sparse.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
     input:
         final_outputs(),
+        sparse_outputs(),
     default_target: True

@@ -85,7 +85,9 @@ def test_bad_recording_fails_cleanly(tmp_path, case):
     row.update(sheet_changes)
     pd.DataFrame([row]).to_csv(workdir / "bad.tsv", sep="\t", index=False)
 
-    result = run_snakemake(workdir, "--config", "recordings=bad.tsv")
+    # Only the receptive-field branch reads the sheet.
+    (workdir / "no_sparse.yaml").write_text("sparse:\n  enabled: false\n")
+    result = run_snakemake(workdir, "--configfile", "no_sparse.yaml", "--config", "recordings=bad.tsv")
 
     assert result.returncode != 0
     messages = [line for line in result.stderr.splitlines() if "error: " in line]

@@ -1,13 +1,12 @@
 """The whole workflow, run by snakemake on a tiny config in a temporary directory."""
 
-import filecmp
-import shutil
+import re
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import REAL_DATA, copy_workflow, run_snakemake
+from conftest import PROJECT, REAL_DATA, TINY, copy_workflow, run_snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -22,33 +21,11 @@ FIGURES = (
     "lasso_separation",
 )
 
-TINY = {
-    "simulation": {"n_frames": 600},
-    "rf": {"lags": [0, 1, 2]},
-    "lasso": {"lags": [0, 1, 2], "n_lambdas": 5, "n_folds": 3},
-    "sta": {"n_shifts": 20, "tau_max": 0.3},
-    "figures": {"dpi": 60},
-}
-
-
-def _write_config(workdir, settings):
-    path = workdir / "tiny.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    return path.name
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("tiny"))
-    result = run_snakemake(workdir, "--configfile", _write_config(workdir, TINY))
-    assert result.returncode == 0, result.stderr[-4000:]
-    return workdir
-
 
 def test_every_figure_and_table_is_written(tiny_run):
     for recording in ("sim_gauss", "sim_gabor"):
         for name in FIGURES + ("truth",):
-            assert (tiny_run / f"results/{recording}/figures/{name}.png").stat().st_size > 0
+            assert (tiny_run / f"results/figures/rf/{recording}/{name}.png").stat().st_size > 0
         metrics = pd.read_csv(tiny_run / f"results/{recording}/metrics.tsv", sep="\t")
         assert len(metrics) == 1
     summary = pd.read_csv(tiny_run / "results/summary.tsv", sep="\t")
@@ -60,17 +37,52 @@ def test_every_figure_and_table_is_written(tiny_run):
     ).all()
 
 
-def test_rerun_gives_the_same_bytes(tiny_run):
-    kept = tiny_run.parent / "kept"
-    shutil.copytree(tiny_run / "results", kept)
-    result = run_snakemake(
-        tiny_run, "--configfile", "tiny.yaml", "--forceall", "--quiet", "all"
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    outputs = sorted(p.relative_to(kept) for p in kept.rglob("*") if p.suffix in {".png", ".tsv"})
-    assert outputs
-    for relative in outputs:
-        assert filecmp.cmp(kept / relative, tiny_run / "results" / relative, shallow=False), relative
+@pytest.mark.parametrize("folder", ["", "sim_gauss/", "sim_gabor/"])
+def test_each_results_folder_records_config_and_versions(tiny_run, folder):
+    provenance = tiny_run / f"results/{folder}provenance"
+    config = yaml.safe_load((provenance / "config.yaml").read_text())
+    assert config["simulation"]["n_frames"] == TINY["simulation"]["n_frames"]
+    assert config["sta"]["seed"] == 0  # a schema default, filled in
+    versions = pd.read_csv(provenance / "versions.tsv", sep="\t", dtype=str)
+    recorded = dict(zip(versions["package"], versions["version"]))
+    assert {"python", "sparsefield", "numpy", "numba", "snakemake"} <= set(recorded)
+    import numpy
+
+    assert recorded["numpy"] == numpy.__version__
+    sheet = pd.read_csv(provenance / "recordings.tsv", sep="\t")
+    expected = [folder.rstrip("/")] if folder else ["sim_gauss", "sim_gabor"]
+    assert list(sheet["recording_id"]) == expected
+
+
+def test_every_job_writes_a_log_and_a_benchmark(tiny_run, tiny_jobs):
+    for rule, jobs in tiny_jobs.items():
+        # benchmarks/<rule>/<wildcards>.tsv, or benchmarks/<rule>.tsv without wildcards
+        benchmarks = list(tiny_run.glob(f"benchmarks/{rule}/*.tsv")) or list(
+            tiny_run.glob(f"benchmarks/{rule}.tsv")
+        )
+        logs = list(tiny_run.glob(f"logs/{rule}/*.log")) or list(tiny_run.glob(f"logs/{rule}.log"))
+        assert len(benchmarks) == len(logs) == jobs, rule
+        table = pd.read_csv(benchmarks[0], sep="\t")
+        assert {"s", "max_rss"} <= set(table.columns)
+
+
+def _rule_blocks():
+    """{rule name: its text} of every rule in workflow/rules/*.smk."""
+    blocks = {}
+    for path in sorted((PROJECT / "workflow" / "rules").glob("*.smk")):
+        parts = re.split(r"^rule (\w+):\n", path.read_text(), flags=re.MULTILINE)
+        blocks.update(zip(parts[1::2], parts[2::2]))
+    return blocks
+
+
+def test_every_rule_declares_log_benchmark_threads_and_resources():
+    blocks = _rule_blocks()
+    assert {"fit_ml", "figure_truth", "provenance"} <= set(blocks)
+    for rule, text in blocks.items():
+        for directive in ("log:", "benchmark:", "threads:", "resources:", "mem_mb=", "runtime="):
+            assert re.search(rf"^\s+{re.escape(directive)}", text, re.MULTILINE), (rule, directive)
+        assert re.search(rf'"benchmarks/{rule}[/.]', text), (rule, "benchmarks/<rule>/...")
+        assert re.search(rf'"logs/{rule}[/.]', text), (rule, "logs/<rule>/...")
 
 
 def test_dry_run_and_lint_are_clean(workflow_copy):
@@ -90,7 +102,7 @@ def test_dry_run_and_lint_are_clean(workflow_copy):
     ],
 )
 def test_bad_config_is_refused_naming_the_key(workflow_copy, settings, key):
-    result = run_snakemake(workflow_copy, "-n", "--configfile", _write_config(workflow_copy, settings))
+    result = run_snakemake(workflow_copy, "-n", "--configfile", write_config(workflow_copy, settings))
     assert result.returncode != 0
     assert key in result.stdout + result.stderr
     assert not (workflow_copy / "results").exists()
@@ -105,7 +117,9 @@ def test_real_recording_end_to_end(tmp_path):
     sheet["spikes_file"] = str(REAL_DATA)
     sheet.to_csv(workdir / "real.tsv", sep="\t", index=False)
     settings = {"recordings": "real.tsv", "figures": {"dpi": 60}, "sta": {"n_shifts": 50}}
-    result = run_snakemake(workdir, "--configfile", _write_config(workdir, settings))
+    if "sparse" in TINY:  # the receptive fields from spikes only
+        settings["sparse"] = TINY["sparse"]
+    result = run_snakemake(workdir, "--configfile", write_config(workdir, settings))
     assert result.returncode == 0, result.stderr[-4000:]
     summary = pd.read_csv(workdir / "results/summary.tsv", sep="\t").iloc[0]
     assert summary["n_spikes"] == 5500
@@ -116,4 +130,4 @@ def test_real_recording_end_to_end(tmp_path):
     assert (summary["lasso_peak_row"], summary["lasso_peak_col"]) == (12, 4)
     assert summary["lasso_peak_lag"] == 0
     for name in FIGURES:
-        assert (workdir / f"results/nds_cl_5/figures/{name}.png").is_file()
+        assert (workdir / f"results/figures/rf/nds_cl_5/{name}.png").is_file()

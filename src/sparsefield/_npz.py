@@ -1,7 +1,8 @@
 """``.npz`` round trips of result containers, written once.
 
 A frozen dataclass that inherits :class:`NpzMixin` gets :meth:`~NpzMixin.to_npz_dict`
-(plain arrays for :func:`numpy.savez`, one per field, same names) and
+(plain arrays for :func:`sparsefield.io.save_npz`, which writes them reproducibly, or
+:func:`numpy.savez`; one per field, same names) and
 :meth:`~NpzMixin.from_npz` (the inverse, from ``np.load(path, allow_pickle=False)``
 or any mapping with the same keys), driven by :func:`dataclasses.fields` and the
 fields' annotations:

@@ -1,5 +1,27 @@
 # Everything that is not a rule: config and sheet validation, wildcard
-# constraints and input functions.  Rules never parse config themselves.
+# constraints, input functions and the list of final outputs.  Rules never parse
+# config themselves.
+#
+# Conventions every rule follows (the receptive-field rules and the sparse-coding
+# rules alike; `snakemake --lint` checks log and conda, tests/test_workflow.py checks
+# log, benchmark, threads and resources):
+# - log:        "logs/<rule>/<wildcard values>.log"        (no wildcards: "logs/<rule>.log")
+# - benchmark:  "benchmarks/<rule>/<wildcard values>.tsv"  (no wildcards: "benchmarks/<rule>.tsv");
+#               `python tools/benchmark_table.py` sums them up per rule.
+# - conda:      CONDA_ENV
+# - threads:    what the script really uses (jobs export OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS
+#               from it; on SLURM it becomes --cpus-per-task).
+# - resources:  mem_mb=<MB> (SLURM --mem) and runtime=<minutes> (SLURM --time), declared
+#               in the rule with headroom for the default config; never left to the
+#               executor to guess.
+# - outputs:    arrays under results/<recording or run>/, written by the script with
+#               sparsefield.io.save_npz (fixed zip dates); tables as TSV; figures under
+#               results/figures/<branch>/<recording or run>/<name>.<format>, declared
+#               with figure_output(...) below and saved with sparsefield.plots.save_figure;
+#               every random draw is seeded from the config.  Same config and
+#               packages, same bytes (tests/test_reproducible.py).
+# - provenance: each results folder gets <folder>/provenance/ (config, sheet rows,
+#               versions) from workflow/scripts/provenance.py (rules in provenance.smk).
 import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -65,26 +87,68 @@ FIGURES = [
     "lasso_separation",
 ]
 
+# One folder tree for every figure: results/figures/<branch>/<recording or run>/.
+# Deleting results/figures and running snakemake again redraws them without refitting.
+RF_FIGURE = "results/figures/rf/{{recording}}/{name}.{format}"
+RF_CATEGORY = "Receptive fields from spikes"
+
+
+def figure_output(path, caption, category, subcategory, labels=None):
+    """The output of a figure rule: ``path`` flagged for the Snakemake report.
+
+    ``path`` is the output pattern (with wildcards); ``caption`` names a file in
+    workflow/report/ (the rule's .smk file must sit in workflow/rules/);
+    ``category`` is the branch ("Receptive fields from spikes", "Receptive
+    fields from sparse coding") and ``subcategory`` the recording or run, usually a
+    wildcard such as "{recording}".  ``labels`` (optional dict) become the columns
+    of the report's table of this category.
+    """
+    return report(
+        path,
+        caption=f"../report/{caption}",
+        category=category,
+        subcategory=subcategory,
+        labels=labels,
+    )
+
+
+def rf_figure(name):
+    """The output of the receptive-field figure ``name`` of one recording."""
+    return figure_output(
+        RF_FIGURE.format(name=name, format=config["figures"]["format"]),
+        caption=f"{name}.rst",
+        category=RF_CATEGORY,
+        subcategory="{recording}",
+        labels={"recording": "{recording}", "figure": name},
+    )
+
 
 def figures_of(recording):
     """Figure paths of one recording; simulated ones add truth vs estimate."""
     names = FIGURES + (["truth"] if "truth_file" in recording_row(recording) else [])
     fmt = config["figures"]["format"]
-    return [f"results/{recording}/figures/{name}.{fmt}" for name in names]
+    return [
+        RF_FIGURE.format(name=name, format=fmt).format(recording=recording) for name in names
+    ]
 
 
-def figure_output(name):
-    """The report entry of one figure family of one recording."""
-    return report(
-        f"results/{{recording}}/figures/{name}.{config['figures']['format']}",
-        caption=f"../report/{name}.rst",
-        category="Receptive fields from spikes",
-        subcategory="{recording}",
-    )
+# What produced a results folder, written by workflow/rules/provenance.smk into
+# <folder>/provenance/: the config, the sheet rows and the package versions.
+PROVENANCE = ["config.yaml", "recordings.tsv", "versions.tsv"]
+
+
+def sheet_rows(recordings):
+    """Rows of the recordings sheet as plain dicts (empty cells dropped), for provenance."""
+    return [
+        {key: str(value) for key, value in recording_row(recording).items()}
+        for recording in recordings
+    ]
 
 
 def final_outputs():
     outputs = ["results/summary.tsv"]
+    outputs += [f"results/provenance/{name}" for name in PROVENANCE]
     for recording in RECORDINGS.index:
+        outputs += [f"results/{recording}/provenance/{name}" for name in PROVENANCE]
         outputs += figures_of(recording)
     return outputs

@@ -1,5 +1,7 @@
-# Figures per recording.  Each rule reads arrays and calls one function of
-# sparsefield.plots; saving is deterministic (same inputs, same bytes).
+# Figures per recording, in results/figures/rf/{recording}/ (rf_figure in
+# common.smk).  Each rule reads arrays and calls one function of sparsefield.plots;
+# saving is deterministic (same inputs, same bytes).  Figure rules only read
+# results: deleting results/figures redraws them without refitting anything.
 
 
 rule figure_overview:
@@ -8,13 +10,18 @@ rule figure_overview:
         counts="results/{recording}/counts.npz",
         fit="results/{recording}/ml_fit.npz",
     output:
-        figure_output("overview"),
+        rf_figure("overview"),
     log:
         "logs/figure_overview/{recording}.log",
+    benchmark:
+        "benchmarks/figure_overview/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
         window=config["figures"]["overview_window"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -27,12 +34,17 @@ rule figure_rf_lags:
         counts="results/{recording}/counts.npz",
         fit="results/{recording}/ml_fit.npz",
     output:
-        figure_output("rf_lags"),
+        rf_figure("rf_lags"),
     log:
         "logs/figure_rf_lags/{recording}.log",
+    benchmark:
+        "benchmarks/figure_rf_lags/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -46,13 +58,18 @@ rule figure_ml_separation:
         fit="results/{recording}/ml_fit.npz",
         separation="results/{recording}/ml_separation.npz",
     output:
-        figure_output("ml_separation"),
+        rf_figure("ml_separation"),
     log:
         "logs/figure_ml_separation/{recording}.log",
+    benchmark:
+        "benchmarks/figure_ml_separation/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
         label="ML RF",
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -64,12 +81,17 @@ rule figure_sta:
         recording="results/{recording}/recording.npz",
         sta="results/{recording}/sta.npz",
     output:
-        figure_output("sta"),
+        rf_figure("sta"),
     log:
         "logs/figure_sta/{recording}.log",
+    benchmark:
+        "benchmarks/figure_sta/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -85,12 +107,17 @@ rule figure_truth:
         separation="results/{recording}/ml_separation.npz",
         metrics="results/{recording}/metrics.tsv",
     output:
-        figure_output("truth"),
+        rf_figure("truth"),
     log:
         "logs/figure_truth/{recording}.log",
+    benchmark:
+        "benchmarks/figure_truth/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -103,12 +130,17 @@ rule figure_lasso_grid:
         counts="results/{recording}/counts.npz",
         fit="results/{recording}/lasso_fit.npz",
     output:
-        figure_output("lasso_grid"),
+        rf_figure("lasso_grid"),
     log:
         "logs/figure_lasso_grid/{recording}.log",
+    benchmark:
+        "benchmarks/figure_lasso_grid/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -120,12 +152,17 @@ rule figure_lasso_cv:
         recording="results/{recording}/recording.npz",
         fit="results/{recording}/lasso_fit.npz",
     output:
-        figure_output("lasso_cv"),
+        rf_figure("lasso_cv"),
     log:
         "logs/figure_lasso_cv/{recording}.log",
+    benchmark:
+        "benchmarks/figure_lasso_cv/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -139,12 +176,17 @@ rule figure_ml_vs_lasso:
         ml="results/{recording}/ml_fit.npz",
         lasso="results/{recording}/lasso_fit.npz",
     output:
-        figure_output("ml_vs_lasso"),
+        rf_figure("ml_vs_lasso"),
     log:
         "logs/figure_ml_vs_lasso/{recording}.log",
+    benchmark:
+        "benchmarks/figure_ml_vs_lasso/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -158,13 +200,18 @@ rule figure_lasso_separation:
         fit="results/{recording}/lasso_fit.npz",
         separation="results/{recording}/lasso_separation.npz",
     output:
-        figure_output("lasso_separation"),
+        rf_figure("lasso_separation"),
     log:
         "logs/figure_lasso_separation/{recording}.log",
+    benchmark:
+        "benchmarks/figure_lasso_separation/{recording}.tsv"
     params:
         dpi=config["figures"]["dpi"],
         label="lasso RF at the chosen λ",
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:

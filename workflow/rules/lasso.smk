@@ -12,6 +12,8 @@ rule fit_lasso:
         separation="results/{recording}/lasso_separation.npz",
     log:
         "logs/fit_lasso/{recording}.log",
+    benchmark:
+        "benchmarks/fit_lasso/{recording}.tsv"
     params:
         lags=config["lasso"]["lags"],
         n_lambdas=config["lasso"]["n_lambdas"],
@@ -22,6 +24,9 @@ rule fit_lasso:
         backend=config["lasso"]["backend"],
         centering=config["lasso"]["separation_centering"],
     threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     conda:
         CONDA_ENV
     script:

@@ -10,9 +10,14 @@ rule load_recording:
         "results/{recording}/recording.npz",
     log:
         "logs/load_recording/{recording}.log",
+    benchmark:
+        "benchmarks/load_recording/{recording}.tsv"
     params:
         row=lambda wildcards: recording_row(wildcards.recording),
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -26,7 +31,12 @@ rule bin_spikes:
         "results/{recording}/counts.npz",
     log:
         "logs/bin_spikes/{recording}.log",
+    benchmark:
+        "benchmarks/bin_spikes/{recording}.tsv"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -42,12 +52,17 @@ rule fit_ml:
         separation="results/{recording}/ml_separation.npz",
     log:
         "logs/fit_ml/{recording}.log",
+    benchmark:
+        "benchmarks/fit_ml/{recording}.tsv"
     params:
         lags=config["rf"]["lags"],
         max_iter=config["rf"]["max_iter"],
         tol=config["rf"]["tol"],
         centering=config["rf"]["separation_centering"],
     threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     conda:
         CONDA_ENV
     script:
@@ -63,6 +78,8 @@ rule spike_triggered_average:
         separation="results/{recording}/sta_separation.npz",
     log:
         "logs/spike_triggered_average/{recording}.log",
+    benchmark:
+        "benchmarks/spike_triggered_average/{recording}.tsv"
     params:
         tau_max=config["sta"]["tau_max"],
         tau_step=config["sta"]["tau_step"],
@@ -70,6 +87,9 @@ rule spike_triggered_average:
         seed=config["sta"]["seed"],
         centering=config["sta"]["separation_centering"],
     threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     conda:
         CONDA_ENV
     script:
@@ -91,7 +111,12 @@ rule summarise_recording:
         "results/{recording}/metrics.tsv",
     log:
         "logs/summarise_recording/{recording}.log",
+    benchmark:
+        "benchmarks/summarise_recording/{recording}.tsv"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:
@@ -109,7 +134,12 @@ rule summarise_all:
         ),
     log:
         "logs/summarise_all.log",
+    benchmark:
+        "benchmarks/summarise_all.tsv"
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:

@@ -8,6 +8,8 @@ rule simulate_recording:
         truth="results/simulated/{neuron}/truth.npz",
     log:
         "logs/simulate_recording/{neuron}.log",
+    benchmark:
+        "benchmarks/simulate_recording/{neuron}.tsv"
     params:
         model=lambda wildcards: config["simulation"]["neurons"][wildcards.neuron],
         stimulus={
@@ -16,6 +18,9 @@ rule simulate_recording:
             if key != "neurons"
         },
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         CONDA_ENV
     script:

@@ -5,9 +5,7 @@ start(snakemake)
 
 import logging
 
-import numpy as np
-
-from sparsefield.io import Recording
+from sparsefield.io import Recording, save_npz
 from sparsefield.rf.binning import bin_spikes
 
 recording = load(Recording, snakemake.input[0])
@@ -20,4 +18,4 @@ logging.info(
     binned.n_before,
     binned.n_after,
 )
-np.savez(snakemake.output[0], **binned.to_npz_dict())
+save_npz(snakemake.output[0], binned.to_npz_dict())

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 
-from sparsefield.io import Recording
+from sparsefield.io import Recording, save_npz
 from sparsefield.rf.binning import BinnedCounts
 from sparsefield.rf.lasso_lags import fit_lasso_lags
 from sparsefield.rf.separation import separate
@@ -40,5 +40,5 @@ off = float(fit.kkt_violation.max() / fit.lambdas[0])
 report = logging.warning if off > 1e-3 else logging.info
 report("%s fits: largest KKT violation %.2g x lambda_max", fit.backend, off)
 separation = separate(fit.chosen_weights, centering=snakemake.params.centering)
-np.savez(snakemake.output.fit, **fit.to_npz_dict())
-np.savez(snakemake.output.separation, **separation.to_npz_dict())
+save_npz(snakemake.output.fit, fit.to_npz_dict())
+save_npz(snakemake.output.separation, separation.to_npz_dict())

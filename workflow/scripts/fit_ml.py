@@ -5,9 +5,7 @@ start(snakemake)
 
 import logging
 
-import numpy as np
-
-from sparsefield.io import Recording
+from sparsefield.io import Recording, save_npz
 from sparsefield.rf.binning import BinnedCounts
 from sparsefield.rf.ml import fit_ml
 from sparsefield.rf.separation import separate
@@ -25,5 +23,5 @@ fit = fit_ml(
 for lag, nll, n_iter in zip(fit.lags, fit.nll, fit.n_iter):
     logging.info("lag %d: mean NLL %.6f after %d iterations", lag, nll, n_iter)
 separation = separate(fit.weights, centering=snakemake.params.centering)
-np.savez(snakemake.output.fit, **fit.to_npz_dict())
-np.savez(snakemake.output.separation, **separation.to_npz_dict())
+save_npz(snakemake.output.fit, fit.to_npz_dict())
+save_npz(snakemake.output.separation, separation.to_npz_dict())

@@ -5,9 +5,7 @@ start(snakemake)
 
 import logging
 
-import numpy as np
-
-from sparsefield.io import load_recording
+from sparsefield.io import load_recording, save_npz
 
 recording = load_recording(snakemake.params.row)
 logging.info(
@@ -17,4 +15,4 @@ logging.info(
     recording.stimulus.shape[0],
     recording.n_frames_dropped,
 )
-np.savez(snakemake.output[0], **recording.to_npz_dict())
+save_npz(snakemake.output[0], recording.to_npz_dict())

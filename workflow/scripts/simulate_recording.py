@@ -5,9 +5,7 @@ start(snakemake)
 
 import logging
 
-import numpy as np
-
-from sparsefield.io import save_raw_mat
+from sparsefield.io import save_npz, save_raw_mat
 from sparsefield.rf.simulate import NeuronModel, simulate_recording
 
 settings = dict(snakemake.params.stimulus)
@@ -29,4 +27,4 @@ logging.info(
 save_raw_mat(
     snakemake.output.raw, raw["spike_times"], raw["trigger_times"], raw["stimulus_hwt"]
 )
-np.savez(snakemake.output.truth, **truth)
+save_npz(snakemake.output.truth, truth)

@@ -5,9 +5,7 @@ start(snakemake)
 
 import logging
 
-import numpy as np
-
-from sparsefield.io import Recording
+from sparsefield.io import Recording, save_npz
 from sparsefield.rf.binning import BinnedCounts
 from sparsefield.rf.separation import separate
 from sparsefield.rf.sta import spike_triggered_average
@@ -26,5 +24,5 @@ sta = spike_triggered_average(
 # Separate the STA's deviation from its null mean (the STA expected without an RF).
 separation = separate(sta.sta - sta.null_mean, centering=snakemake.params.centering)
 logging.info("STA from %d spikes, %d circular shifts", sta.n_spikes, sta.n_shifts)
-np.savez(snakemake.output.sta, **sta.to_npz_dict())
-np.savez(snakemake.output.separation, **separation.to_npz_dict())
+save_npz(snakemake.output.sta, sta.to_npz_dict())
+save_npz(snakemake.output.separation, separation.to_npz_dict())

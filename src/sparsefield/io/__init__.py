@@ -2,12 +2,14 @@
 
 :func:`load_recording` turns one row of ``config/recordings.tsv`` into a
 checked :class:`Recording`; :func:`save_raw_mat` writes arrays in the real
-recording's MATLAB layout.  scipy.io and h5py are imported only when a file
+recording's MATLAB layout and :func:`save_npz` writes a ``.npz`` archive; both
+give the same bytes for the same arrays (no dates in the files).  scipy.io and h5py are imported only when a file
 is read or written.  The sheet's columns, defaults and accepted values are
 constants of :mod:`sparsefield.io.recording`; the file formats are those of
 :mod:`sparsefield.io.readers`.
 """
 
+from sparsefield._files import save_npz
 from sparsefield.io.readers import infer_format, read_variables
 from sparsefield.io.recording import Recording, load_recording
 from sparsefield.io.writers import save_raw_mat
@@ -17,5 +19,6 @@ __all__ = [
     "infer_format",
     "load_recording",
     "read_variables",
+    "save_npz",
     "save_raw_mat",
 ]

@@ -1,5 +1,7 @@
 """Writing a raw recording in the real MATLAB file's layout."""
 
+import io
+
 import numpy as np
 
 from sparsefield._checks import as_float_array
@@ -7,6 +9,10 @@ from sparsefield._files import atomic_write
 from sparsefield.errors import InputError
 
 DEFAULT_KEYS = ("DN_spiketimes", "DN_triggertimes", "DN_stim")
+
+#: The text of the 116-byte description at the start of every MAT file written
+#: here, in place of scipy's, which holds the date of writing.
+MAT_DESCRIPTION = "MATLAB 5.0 MAT-file, written by sparsefield"
 
 
 def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KEYS):
@@ -16,7 +22,8 @@ def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KE
     column vectors, the stimulus as a ``height x width x frames`` uint8 array,
     compressed.  The file is written to a temporary name in the same folder and
     renamed over ``path`` only when complete, so a failure leaves no partial
-    file.  Read it back with :func:`sparsefield.io.load_recording` and the
+    file.  The header's description is the fixed :data:`MAT_DESCRIPTION` (scipy
+    writes the date there), so the same arrays always give the same bytes.  Read it back with :func:`sparsefield.io.load_recording` and the
     default sheet columns.
 
     Parameters
@@ -57,5 +64,14 @@ def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KE
         keys[1]: trigger_times.reshape(-1, 1),
         keys[2]: stimulus_hwt,
     }
+    buffer = io.BytesIO()
+    scipy.io.savemat(buffer, variables, format="5", do_compression=True)
     with atomic_write(path) as handle:
-        scipy.io.savemat(handle, variables, format="5", do_compression=True)
+        handle.write(_fixed_description(buffer.getvalue()))
+
+
+def _fixed_description(data):
+    """MAT v5 bytes with the header's 116-byte description replaced by
+    :data:`MAT_DESCRIPTION` (space padded, as MATLAB writes it)."""
+    description = MAT_DESCRIPTION.encode("ascii").ljust(116, b" ")
+    return description + data[116:]

@@ -228,7 +228,7 @@ def lambda_max(design, counts, durations):
 class LassoPath(NpzMixin):
     """A lasso regularisation path for one neuron.
 
-    Saved with ``np.savez(path, **result.to_npz_dict())`` and rebuilt with
+    Saved with ``sparsefield.io.save_npz(path, result.to_npz_dict())`` and rebuilt with
     ``LassoPath.from_npz(np.load(path, allow_pickle=False))`` (as every
     result container here; :class:`LassoCV` stores its nested path under
     keys prefixed ``path_``).

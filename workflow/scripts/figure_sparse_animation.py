@@ -1,0 +1,16 @@
+"""GIF of one run's pixel-space atoms over the epochs."""
+from _common import load, start
+
+start(snakemake)
+
+from sparsefield.plots.sparse import write_atom_animation
+from sparsefield.sparse.dictionary import DictionaryRun
+
+run = load(DictionaryRun, snakemake.input[0])
+write_atom_animation(
+    run.phi,
+    snakemake.params.patch_size,
+    snakemake.output[0],
+    fps=snakemake.params.fps,
+    max_atoms=snakemake.params.max_atoms,
+)
