@@ -186,9 +186,13 @@ def spams_available():
     return True
 
 
+#: The headline learner (our default for speed: online update, CD inference).
+OURS = "sparsefield online cd"
+
+
 def learners(skip, batch_size):
     """name -> (function, batch size, headline?) in the order they run."""
-    table = {"sparsefield online cd": (ours(), batch_size, True)}
+    table = {OURS: (ours(), batch_size, True)}
     if "sklearn" not in skip:
         table["sklearn"] = (sklearn_learner, batch_size, True)
     if "spams" not in skip:
@@ -278,7 +282,29 @@ def table(results):
                  "* informative rows.")
     if results["spams_missing"]:
         lines.append(f"spams: {SPAMS_MISSING}.")
+    lines.extend(acceptance(results))
     return "\n".join(lines)
+
+
+#: Issue 4's bar for the headline learner against scikit-learn.
+MIN_SPEEDUP, MAX_OBJECTIVE_GAP = 4.0, 0.01
+
+
+def acceptance(results):
+    """Lines saying whether ours is >= 4x scikit-learn's patches/s at an equal (+-1 %)
+    final objective, and how it compares with SPAMS."""
+    rows = results["learners"]
+    ours, reference = rows.get(OURS), rows.get("sklearn")
+    if ours is None or reference is None:
+        return []
+    speedup = reference["seconds_median"] / ours["seconds_median"]
+    gap = ours["objective"] / reference["objective"] - 1
+    verdict = "PASS" if speedup >= MIN_SPEEDUP and abs(gap) <= MAX_OBJECTIVE_GAP else "FAIL"
+    lines = [f"acceptance ({OURS} vs sklearn, >= {MIN_SPEEDUP:.0f}x at +-{100 * MAX_OBJECTIVE_GAP:.0f} % "
+             f"objective): {verdict} ({speedup:.1f}x, {100 * gap:+.2f} %)"]
+    if "spams" in rows:
+        lines.append(f"vs spams: {rows['spams']['seconds_median'] / ours['seconds_median']:.1f}x")
+    return lines
 
 
 def main():

@@ -19,7 +19,8 @@
 #               results/figures/<branch>/<recording or run>/<name>.<format>, declared
 #               with figure_output(...) below and saved with sparsefield.plots.save_figure;
 #               every random draw is seeded from the config.  Same config and
-#               packages, same bytes (tests/test_reproducible.py).
+#               packages, same bytes (tests/test_reproducible.py), except the wall-clock
+#               `time` array that each sparse run's dictionary.npz keeps by design.
 # - provenance: each results folder gets <folder>/provenance/ (config, sheet rows,
 #               versions) from workflow/scripts/provenance.py (rules in provenance.smk).
 import pandas as pd

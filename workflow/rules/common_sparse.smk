@@ -11,7 +11,7 @@ N_PIXELS = SPARSE["patches"]["size"] ** 2
 
 
 def _check_sparse_config():
-    """What the schema cannot say: M against N, J against M."""
+    """What the schema cannot say: M against N, J against M (and N for bdm blocks)."""
     m = SPARSE["compression"]["n_measurements"]
     if m > N_PIXELS:
         raise WorkflowError(
@@ -19,13 +19,17 @@ def _check_sparse_config():
             f"{SPARSE['patches']['size']}x{SPARSE['patches']['size']} patch; compression must not expand"
         )
     for j in SPARSE["runs"]["localization"]:
-        if m % j or N_PIXELS % j:
+        if m % j:
+            raise WorkflowError(f"config sparse.runs.localization: J = {j} must divide M = {m}")
+        if "bdm" in SPARSE["runs"]["schemes"] and N_PIXELS % j:
             raise WorkflowError(
-                f"config sparse.runs.localization: J = {j} must divide M = {m} and N = {N_PIXELS}"
+                f"config sparse.runs.localization: J = {j} must divide N = {N_PIXELS} "
+                "for the block-diagonal scheme bdm"
             )
 
 
-_check_sparse_config()
+if SPARSE["enabled"]:
+    _check_sparse_config()
 
 
 def sparse_runs():

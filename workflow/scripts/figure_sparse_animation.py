@@ -1,4 +1,4 @@
-"""GIF of one run's pixel-space atoms over the epochs."""
+"""GIF of one run's pixel-space atoms over the epochs, in the atom grid's order."""
 from _common import load, start
 
 start(snakemake)
@@ -13,4 +13,5 @@ write_atom_animation(
     snakemake.output[0],
     fps=snakemake.params.fps,
     max_atoms=snakemake.params.max_atoms,
+    order=run.usage_order(),
 )

@@ -3,16 +3,12 @@ from _common import load, start
 
 start(snakemake)
 
-import numpy as np
-
 from sparsefield.plots.sparse import atom_grid_figure
 from sparsefield.plots.style import save_figure
 from sparsefield.sparse.dictionary import DictionaryRun
 
 run = load(DictionaryRun, snakemake.input[0])
-usage = np.abs(run.codes).mean(axis=0)
-order = np.argsort(-usage, kind="stable")
 title = f"{snakemake.wildcards.scheme}-J{snakemake.wildcards.J}-{snakemake.wildcards.solver}: " \
         f"epoch {run.phi.shape[0]}, atoms by mean |code|"
-figure = atom_grid_figure(run.phi[-1], snakemake.params.patch_size, title, order=order)
+figure = atom_grid_figure(run.phi[-1], snakemake.params.patch_size, title, order=run.usage_order())
 save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

@@ -34,13 +34,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.stats
 
 from sparsefield._checks import as_float, as_float_array, as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.sparse import _dictionary_kernels as kernels
+from sparsefield.sparse.atoms import code_sparsity
 from sparsefield.sparse.inference import METHODS, encode
+from sparsefield.sparse.whitening import unit_norm
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +97,10 @@ class LearningSettings:
     tau: float = 0.1
     n_epochs: int = 10
     batch_size: int = 100
-    update: str = "online"
+    update: str = "gradient"
     learning_rate: float = 0.8
     decay: float = 0.975
-    solver: str = "cd"
+    solver: str = "fista"
     tol: float = 1e-3
     max_iter: int = 500
     normalise_measurements: bool = True
@@ -177,6 +178,16 @@ class DictionaryRun(NpzMixin):
         "n_active", "fraction_nonzero", "mean_abs_code", "kurtosis",
     )
 
+    def usage_order(self):
+        """Atom indices by decreasing mean ``|code|`` on the validation patches.
+
+        Returns
+        -------
+        order : ndarray of shape (n_atoms,), int64
+            Ties keep dictionary order.
+        """
+        return np.argsort(-np.abs(self.codes).mean(axis=0), kind="stable")
+
     def epoch_table(self):
         """The per-epoch numbers as a :class:`pandas.DataFrame` (one row per epoch).
 
@@ -243,14 +254,14 @@ def learn_dictionary(train, settings, *, compression=None, validation=None, corr
     if initial_atoms.shape != (n_pixels, settings.n_atoms):
         raise InputError("initial_atoms", f"shape {initial_atoms.shape}, expected {(n_pixels, settings.n_atoms)}")
 
-    measured = _measure(train, phi_matrix, settings.normalise_measurements)
-    atoms = _unit_rows((initial_atoms.T @ phi_matrix.T) if phi_matrix is not None else initial_atoms.T)
+    measured, _ = _measure(train, phi_matrix, settings.normalise_measurements)
+    atoms = unit_norm((initial_atoms.T @ phi_matrix.T) if phi_matrix is not None else initial_atoms.T)
     learner = _Learner(atoms, settings, rng)
     evaluation = _Evaluation(train, sets.get("validation"), settings)
-    correlation_measured = (
-        None if phi_matrix is None
-        else _measure(sets["correlation"], phi_matrix, settings.normalise_measurements)
-    )
+    if phi_matrix is not None:
+        # A code of y = Φx / ‖Φx‖ describes the patch x / ‖Φx‖: recover Ψ from those.
+        correlation_measured, scales = _measure(sets["correlation"], phi_matrix, settings.normalise_measurements)
+        correlation_patches = sets["correlation"] * scales[:, None]
 
     history = {name: [] for name in DictionaryRun.EPOCH_COLUMNS}
     phi_history = []
@@ -262,7 +273,7 @@ def learn_dictionary(train, settings, *, compression=None, validation=None, corr
         if phi_matrix is None:
             pixel_atoms = learner.atoms
         else:
-            pixel_atoms = recover_atoms(sets["correlation"], correlation_measured, learner.atoms, settings)
+            pixel_atoms = recover_atoms(correlation_patches, correlation_measured, learner.atoms, settings)
         phi_history.append(pixel_atoms.T.copy())
         scores = evaluation.score(pixel_atoms)
         for name, value in dict(scores, learning_rate=rate, time=elapsed, train_loss=train_loss).items():
@@ -288,9 +299,11 @@ def recover_atoms(patches, measured, atoms, settings):
     Parameters
     ----------
     patches : ndarray of shape (n, n_pixels)
-        Correlation patches, pixel space.
+        Correlation patches, pixel space, scaled like their measurements (with
+        ``normalise_measurements``, ``x / ‖Φx‖``: the code of a unit-norm ``y``
+        describes that patch).
     measured : ndarray of shape (n, n_measurements)
-        The same patches compressed (and normalised as for training).
+        The same patches compressed: ``Φ patches``.
     atoms : ndarray of shape (n_atoms, n_measurements)
         Θ's columns as rows.
     settings : LearningSettings
@@ -304,7 +317,7 @@ def recover_atoms(patches, measured, atoms, settings):
     codes = _encode(measured, atoms, settings)[0]
     usage = codes.T @ codes
     products = codes.T @ patches
-    return _unit_rows(np.linalg.pinv(usage, hermitian=True) @ products)
+    return unit_norm(np.linalg.pinv(usage, hermitian=True) @ products)
 
 
 class _Learner:
@@ -338,21 +351,23 @@ class _Learner:
 
     def _gradient_step(self, batch, codes, rate):
         residual = batch - codes @ self.atoms
-        self.atoms = _unit_rows(self.atoms + rate * (codes.T @ residual))
+        self.atoms = unit_norm(self.atoms + rate * (codes.T @ residual))
 
     def _online_step(self, batch, codes):
-        """Mairal et al.'s update with scikit-learn's forgetting factor."""
-        size = len(batch)
+        """Mairal et al.'s update with scikit-learn's forgetting factor (from the
+        configured batch size, also for a shorter last batch)."""
+        size = self.settings.batch_size
         if self.step < size - 1:
             theta = (self.step + 1) * size
         else:
             theta = size**2 + self.step + 1 - size
         beta = (theta + 1 - size) / (theta + 1)
         self.step += 1
-        kernels.accumulate_statistics(codes, batch, self.usage, self.products, beta, 1.0 / size)
+        kernels.accumulate_statistics(codes, batch, self.usage, self.products, beta, 1.0 / len(batch))
         unused = kernels.update_atoms_bcd(self.atoms, self.usage, self.products)
         for k in np.flatnonzero(unused):
             self.atoms[k] = _redraw(batch, self.rng)
+
 
 def _redraw(batch, rng):
     """A unit-norm atom from a random patch of the batch plus 1 % noise."""
@@ -388,32 +403,31 @@ class _Evaluation:
         self.last_codes = codes[:_KEPT_CODES].copy()
         val_loss = float(np.mean(loss))
         error = val_loss - settings.tau * float(np.mean(np.abs(codes).sum(axis=1)))
-        n_active = float(np.mean(np.count_nonzero(codes, axis=1)))
-        k = min(int(round(n_active)), len(self.pca_errors) - 1)
+        sparsity = code_sparsity(codes)
+        k = min(int(round(sparsity.mean_active)), len(self.pca_errors) - 1)
         return {
             "val_loss": val_loss,
             "val_error": error,
             "pca_error": float(self.pca_errors[k]),
-            "n_active": n_active,
-            "fraction_nonzero": n_active / codes.shape[1],
-            "mean_abs_code": float(np.mean(np.abs(codes))),
-            "kurtosis": float(scipy.stats.kurtosis(codes, axis=None)),
+            "n_active": sparsity.mean_active,
+            "fraction_nonzero": sparsity.fraction_nonzero,
+            "mean_abs_code": sparsity.mean_abs,
+            "kurtosis": sparsity.kurtosis,
         }
 
 
 def _measure(patches, compression, normalise):
-    """``y = Φx`` for every patch (rows), optionally scaled to unit norm."""
+    """``y = Φx`` for every patch (rows), optionally scaled to unit norm.
+
+    Returns (measurements (n, n_features), the factor each row was scaled by (n,)).
+    """
     measured = patches if compression is None else patches @ compression.T
+    scales = np.ones(len(measured))
     if normalise:
-        measured = _unit_rows(measured)
-    return np.ascontiguousarray(measured)
-
-
-def _unit_rows(matrix):
-    """Rows scaled to unit L2 norm (zero rows stay zero)."""
-    matrix = np.array(matrix, dtype=float, order="C")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+        norms = np.sqrt(np.einsum("ij,ij->i", measured, measured))
+        scales = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0.0)
+        measured = measured * scales[:, None]
+    return np.ascontiguousarray(measured), scales
 
 
 def run_summary(name, run, patch_shape):
