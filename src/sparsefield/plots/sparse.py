@@ -52,7 +52,7 @@ _EXAMPLE_COLOURS = ("C3", "C0", "C2", "C1", "C4", "C5")
 _LINE_STYLES = ("-", "--", ":", "-.")
 
 #: Above this many runs, the loss legend moves outside the axes.
-_LEGEND_INSIDE = 8
+_LEGEND_INSIDE = 4
 
 #: Largest frame rate of the animation: GIF delays are whole hundredths of a
 #: second and viewers slow down delays below 0.02 s.
@@ -228,7 +228,7 @@ def loss_curves_figure(curves, ylabel, title, log_y=False, xlabel="epoch"):
     -------
     matplotlib.figure.Figure
         One axes with one line per run, in the mapping's order, labelled in a
-        legend (outside the axes for more than 8 runs).  Colours follow the
+        legend (outside the axes for more than 4 runs).  Colours follow the
         default cycle; line styles change every 10 runs.
     """
     entries = _mapping(curves, "curves")
