@@ -1,0 +1,734 @@
+"""One session: one stimulus and its timing, and the units recorded with it.
+
+A session is described by one row of the recordings sheet
+(``config/recordings.tsv``).  Today's one-unit rows (a spike-time vector, a
+trigger vector and a stimulus, in MATLAB, npz or text files) are sessions of one
+unit; a row may instead point at a source of many units:
+
+- an NWB file (``format: nwb``): the Units table, the stimulus series and its
+  timestamps (the triggers) read through :mod:`sparsefield.io.nwb`;
+- a Kilosort/Phy folder (``format: kilosort``): clusters as units, sorter labels
+  from ``cluster_group.tsv`` / ``cluster_KSLabel.tsv``
+  (:mod:`sparsefield.io.kilosort`); frame times from ``triggers_file``;
+- a MATLAB cell array of spike-time vectors (1 x N, N x 1; units x trials for
+  per-trial spike times), or an ``.npz`` of concatenated spike times with one
+  unit index per spike (``units_key``) (:mod:`sparsefield.io.cells`).
+
+Timing: trigger (frame-onset) times from a vector, a cell array of per-trial
+vectors, an NWB stimulus's timestamps, or ``frame_rate`` (+ ``first_frame_time``)
+when there is no trigger vector.  Trials are put on one time line with the gaps
+between them removed (trial ``k + 1`` starts where trial ``k``'s last frame ends),
+so no gap is ever counted as a frame; spikes in the gaps, before the first or after
+the last frame are left out and counted per unit.
+
+Everything a user can get wrong is checked here, once, and raised as
+:class:`sparsefield.errors.InputError` naming the file or the sheet row, the unit
+and the problem; code downstream trusts a :class:`Session`.
+"""
+
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sparsefield._checks import as_times
+from sparsefield._npz import NpzMixin
+from sparsefield.errors import InputError
+from sparsefield.io.readers import EXTENSION_FORMATS, check_file, read_variables
+from sparsefield.io.recording import (
+    PIXEL_ORDERS,
+    STIMULUS_AXES,
+    _check_stimulus,
+    _is_blank,
+    _resolve,
+    _text_cell,
+)
+
+LOG = logging.getLogger(__name__)
+
+#: Formats a session row may name: the one-file formats of
+#: :mod:`sparsefield.io.readers` plus the multi-unit sources.
+SESSION_FORMATS = ("auto", "mat", "npz", "text", "nwb", "kilosort")
+
+#: Time units of spike and trigger times; ``samples`` needs ``sample_rate``.
+TIME_UNITS = ("s", "ms", "samples")
+
+#: How trials share the stimulus: ``continue`` (trial k+1 shows the frames after
+#: trial k's) or ``repeat`` (every trial shows the stimulus from its first frame).
+TRIAL_STIMULUS = ("continue", "repeat")
+
+#: Columns of a session row, in their documented order (``config/README.md``).
+SESSION_COLUMNS = (
+    "recording_id",
+    "format",
+    "spikes_file",
+    "triggers_file",
+    "stimulus_file",
+    "spikes_key",
+    "units_key",
+    "triggers_key",
+    "stimulus_key",
+    "frame_height",
+    "frame_width",
+    "stimulus_axes",
+    "pixel_order",
+    "time_unit",
+    "spikes_time_unit",
+    "triggers_time_unit",
+    "sample_rate",
+    "frame_rate",
+    "first_frame_time",
+    "trial_stimulus",
+    "units",
+    "unit_label",
+    "label_column",
+    "min_spikes",
+    "max_frames_left_out",
+)
+
+#: Defaults of the MATLAB/npz variable names (the course files' names).
+VARIABLE_DEFAULTS = {
+    "spikes_key": "DN_spiketimes",
+    "triggers_key": "DN_triggertimes",
+    "stimulus_key": "DN_stim",
+}
+
+#: Defaults of the other columns when a cell is blank (``min_spikes`` and
+#: ``max_frames_left_out`` default to the workflow config's ``sessions`` keys).
+SESSION_DEFAULTS = {
+    "format": "auto",
+    "stimulus_axes": "hwt",
+    "pixel_order": "C",
+    "time_unit": "s",
+    "first_frame_time": 0.0,
+    "trial_stimulus": "continue",
+    "min_spikes": 50,
+    "max_frames_left_out": 0.05,
+}
+
+_SCALE = {"s": 1.0, "ms": 1e-3}
+
+
+@dataclass(frozen=True)
+class Session(NpzMixin):
+    """Checked stimulus, frame times and spike times of the units of one session.
+
+    Attributes
+    ----------
+    session_id : str
+        The sheet's ``recording_id``.
+    unit_ids : ndarray of shape (n_units,), int64
+        Ids from the source (NWB unit ids, Kilosort cluster ids, 1-based MATLAB
+        cell indices; a single spike-time vector is unit 1), in increasing order.
+    unit_labels : ndarray of shape (n_units,), str
+        Sorter labels (``good``, ``mua``...); ``""`` where the source has none.
+    spike_times : ndarray of shape (n_spikes,), float64
+        Spike times in seconds on the session's time line, all units
+        concatenated; each unit's block is sorted.  Only spikes inside a
+        trial's frames are kept.
+    spike_offsets : ndarray of shape (n_units + 1,), int64
+        Unit ``u``'s spikes are ``spike_times[spike_offsets[u]:spike_offsets[u + 1]]``.
+    n_spikes_left_out : ndarray of shape (n_units,), int64
+        Spikes of each unit outside every trial's frames (before the first
+        frame, in the gaps between trials, after the last frame).
+    trigger_times : ndarray of shape (n_frames,), float64
+        Frame onsets in seconds on the session's time line, strictly increasing.
+    stimulus : ndarray of shape (n_frames, n_pixels), float64
+        The frame shown at each trigger; pixel ``row * width + col``.
+    frame_shape : tuple of int
+        ``(height, width)``: ``(1, 1)`` for full-field flicker, ``(1, width)``
+        for bars.
+    trial_starts : ndarray of shape (n_trials,), int64
+        Index of each trial's first frame (``[0]`` for one trial).
+    n_frames_left_out : int
+        Stimulus frames never shown with a trigger (beyond the last one used).
+    min_spikes : int
+        Units with fewer spikes inside the frames are not fitted (flagged).
+    sources : dict of str to str
+        What each role was read from: keys ``spikes``, ``triggers``, ``stimulus``.
+    """
+
+    session_id: str
+    unit_ids: np.ndarray
+    unit_labels: np.ndarray
+    spike_times: np.ndarray
+    spike_offsets: np.ndarray
+    n_spikes_left_out: np.ndarray
+    trigger_times: np.ndarray
+    stimulus: np.ndarray
+    frame_shape: tuple
+    trial_starts: np.ndarray
+    n_frames_left_out: int
+    min_spikes: int
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def n_units(self):
+        """Number of units."""
+        return int(self.unit_ids.shape[0])
+
+    @property
+    def n_frames(self):
+        """Number of frames (equal to the number of triggers)."""
+        return int(self.stimulus.shape[0])
+
+    def unit_spike_times(self, unit):
+        """Spike times of the unit at position ``unit`` (0-based, not its id).
+
+        Returns
+        -------
+        spike_times : ndarray of shape (n_unit_spikes,)
+            A view of :attr:`spike_times`.
+        """
+        return self.spike_times[self.spike_offsets[unit]:self.spike_offsets[unit + 1]]
+
+    def unit_index(self, unit_id):
+        """Position of the unit with id ``unit_id``.
+
+        Raises
+        ------
+        InputError
+            When the session has no such unit.
+        """
+        matches = np.flatnonzero(self.unit_ids == int(unit_id))
+        if matches.size == 0:
+            raise InputError(f"session {self.session_id}",
+                             f"has no unit {unit_id} (units: {_id_list(self.unit_ids)})")
+        return int(matches[0])
+
+    def unit_recording(self, unit):
+        """The unit at position ``unit`` as a one-unit :class:`Recording` (views, no copies).
+
+        ``recording_id`` is ``"<session_id> unit <id>"``; ``n_frames_dropped`` is
+        :attr:`n_frames_left_out`.
+        """
+        from sparsefield.io.recording import Recording
+
+        return Recording(
+            recording_id=f"{self.session_id} unit {int(self.unit_ids[unit])}",
+            spike_times=self.unit_spike_times(unit),
+            trigger_times=self.trigger_times,
+            stimulus=self.stimulus,
+            frame_shape=self.frame_shape,
+            n_frames_dropped=self.n_frames_left_out,
+            sources=dict(self.sources),
+        )
+
+    def stimulus_frames(self):
+        """The stimulus as images, shape (n_frames, height, width) (a view)."""
+        return self.stimulus.reshape(self.stimulus.shape[0], *self.frame_shape)
+
+    def _pack_field(self, name, kind, value):
+        if name == "sources":
+            return {f"source_{role}": np.str_(path) for role, path in value.items()}
+        return super()._pack_field(name, kind, value)
+
+    @classmethod
+    def _unpack_field(cls, name, kind, npz):
+        if name == "sources":
+            return {key[len("source_"):]: str(npz[key])
+                    for key in npz.keys() if key.startswith("source_")}
+        return super()._unpack_field(name, kind, npz)
+
+
+# --- the sheet row -------------------------------------------------------------------
+
+
+def read_session_row(row, defaults=None):
+    """Sheet row -> dict of every session column, defaults applied, values checked.
+
+    Parameters
+    ----------
+    row : mapping of str to object
+        One row of the recordings sheet; absent, ``None``, NaN or blank cells
+        take their default.
+    defaults : mapping, optional
+        Overrides of :data:`SESSION_DEFAULTS` (the workflow passes its config's
+        ``sessions`` section: ``min_spikes``, ``max_frames_left_out``).
+
+    Returns
+    -------
+    settings : dict
+
+    Raises
+    ------
+    InputError
+        Source ``"recordings.tsv: <recording_id>"``, naming the column.
+    """
+    defaults = {**SESSION_DEFAULTS, **(defaults or {})}
+    cells = {}
+    for column in SESSION_COLUMNS:
+        value = row.get(column) if hasattr(row, "get") else row[column]
+        cells[column] = None if _is_blank(value) else value
+    if cells["recording_id"] is None:
+        raise InputError("recordings.tsv", "a row has no recording_id")
+    settings = {"recording_id": _text_cell(cells["recording_id"])}
+    source = f"recordings.tsv: {settings['recording_id']}"
+    if cells["spikes_file"] is None:
+        raise InputError(source, "column spikes_file is empty; it is required")
+
+    text_columns = ("format", "spikes_file", "triggers_file", "stimulus_file", "spikes_key",
+                    "units_key", "triggers_key", "stimulus_key", "stimulus_axes", "pixel_order",
+                    "time_unit", "spikes_time_unit", "triggers_time_unit", "trial_stimulus",
+                    "units", "unit_label", "label_column")
+    for column in text_columns:
+        value = cells[column]
+        if value is None:
+            value = defaults.get(column)
+        settings[column] = None if value is None else _text_cell(value)
+    settings["stimulus_axes_given"] = cells["stimulus_axes"] is not None
+    for role in ("spikes", "triggers"):
+        if settings[f"{role}_time_unit"] is None:
+            settings[f"{role}_time_unit"] = settings["time_unit"]
+
+    _choice(source, settings, "format", SESSION_FORMATS)
+    _choice(source, settings, "stimulus_axes", STIMULUS_AXES + ("t",))
+    _choice(source, settings, "pixel_order", PIXEL_ORDERS)
+    _choice(source, settings, "time_unit", TIME_UNITS)
+    _choice(source, settings, "spikes_time_unit", TIME_UNITS)
+    _choice(source, settings, "triggers_time_unit", TIME_UNITS)
+    _choice(source, settings, "trial_stimulus", TRIAL_STIMULUS)
+
+    settings["frame_height"] = _number(source, "frame_height", cells["frame_height"],
+                                       integer=True, minimum=1)
+    settings["frame_width"] = _number(source, "frame_width", cells["frame_width"],
+                                      integer=True, minimum=1)
+    settings["sample_rate"] = _number(source, "sample_rate", cells["sample_rate"], minimum=0,
+                                      strict=True)
+    settings["frame_rate"] = _number(source, "frame_rate", cells["frame_rate"], minimum=0,
+                                     strict=True)
+    settings["first_frame_time"] = _number(
+        source, "first_frame_time",
+        cells["first_frame_time"] if cells["first_frame_time"] is not None
+        else defaults["first_frame_time"])
+    settings["min_spikes"] = _number(
+        source, "min_spikes",
+        cells["min_spikes"] if cells["min_spikes"] is not None else defaults["min_spikes"],
+        integer=True, minimum=0)
+    settings["max_frames_left_out"] = _number(
+        source, "max_frames_left_out",
+        cells["max_frames_left_out"] if cells["max_frames_left_out"] is not None
+        else defaults["max_frames_left_out"], minimum=0)
+    for role in ("spikes", "triggers"):
+        if settings[f"{role}_time_unit"] == "samples" and settings["sample_rate"] is None:
+            raise InputError(source, f"{role}_time_unit is samples, so sample_rate (samples "
+                             "per second) is required")
+    settings["units"] = _unit_list(source, settings["units"])
+    if settings["frame_rate"] is not None and cells["triggers_file"] is not None:
+        raise InputError(source, "give either triggers_file or frame_rate, not both")
+    return settings
+
+
+def _choice(source, settings, column, allowed):
+    if settings[column] not in allowed:
+        raise InputError(source,
+                         f"{column} is {settings[column]!r}; expected one of {', '.join(allowed)}")
+
+
+def _number(source, column, value, *, integer=False, minimum=None, strict=False):
+    """A sheet cell as int/float (None stays None), checked against its range."""
+    if value is None:
+        return None
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    wanted = "a whole number" if integer else "a number"
+    if minimum is not None:
+        wanted += f" {'>' if strict else '>='} {minimum:g}"
+    ok = math.isfinite(number) and (not integer or number.is_integer())
+    if ok and minimum is not None:
+        ok = number > minimum if strict else number >= minimum
+    if not ok:
+        raise InputError(source, f"{column} is {value!r}; expected {wanted}")
+    return int(number) if integer else number
+
+
+def _unit_list(source, text):
+    """``"3, 7 12"`` -> (3, 7, 12); blank -> None (every unit)."""
+    if text is None:
+        return None
+    parts = [part for part in re.split(r"[\s,;]+", text) if part]
+    try:
+        ids = tuple(int(part) for part in parts)
+    except ValueError:
+        raise InputError(source, f"units is {text!r}; expected unit ids (whole numbers) "
+                         "separated by spaces or commas") from None
+    if not ids:
+        return None
+    return ids
+
+
+def _id_list(ids, limit=12):
+    ids = [str(int(unit)) for unit in ids]
+    return ", ".join(ids if len(ids) <= limit else ids[:limit] + [f"... ({len(ids)} in all)"])
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def load_session(row, base_dir=".", defaults=None):
+    """Read and check one session described by a row of the recordings sheet.
+
+    Parameters
+    ----------
+    row : mapping of str to object
+        One sheet row; see :data:`SESSION_COLUMNS` and ``config/README.md``.
+    base_dir : str or os.PathLike, default "."
+        Folder that relative paths in the row are relative to.
+    defaults : mapping, optional
+        Overrides of :data:`SESSION_DEFAULTS` (``min_spikes``,
+        ``max_frames_left_out``).
+
+    Returns
+    -------
+    Session
+
+    Raises
+    ------
+    InputError
+        Naming the file (or the sheet row), the unit or the column, and the problem.
+    """
+    settings = read_session_row(row, defaults)
+    source = f"recordings.tsv: {settings['recording_id']}"
+    spikes_path = _resolve(settings["spikes_file"], base_dir)
+    spikes_format = _format_of(spikes_path, settings["format"])
+    paths = {
+        "spikes": spikes_path,
+        "triggers": None if settings["frame_rate"] is not None else _resolve(
+            settings["triggers_file"] or settings["spikes_file"], base_dir),
+        "stimulus": _resolve(settings["stimulus_file"] or settings["spikes_file"], base_dir),
+    }
+    if spikes_format == "kilosort" and paths["stimulus"] == spikes_path:
+        raise InputError(source, "a Kilosort/Phy folder holds no stimulus; give stimulus_file")
+
+    trains = _read_spikes(spikes_path, spikes_format, settings)
+    trains = _select_units(spikes_path, trains, settings)
+    triggers = _read_triggers(paths, settings, source)
+    stimulus_raw, stimulus_settings = _read_stimulus(paths["stimulus"], settings)
+    trials = _trial_frames(source, paths, triggers, trains, stimulus_raw, stimulus_settings,
+                           settings)
+    return _assemble(settings, paths, trains, trials, stimulus_raw, stimulus_settings)
+
+
+def _format_of(path, fmt):
+    """The format of a spikes source; ``auto`` decides by folder / extension."""
+    if fmt != "auto":
+        return fmt
+    if os.path.isdir(path):
+        return "kilosort"
+    extension = os.path.splitext(path)[1].lower()
+    if extension == ".nwb":
+        return "nwb"
+    if extension in EXTENSION_FORMATS:
+        return EXTENSION_FORMATS[extension]
+    check_file(path)
+    known = ", ".join(sorted(set(EXTENSION_FORMATS) | {".nwb"}))
+    raise InputError(path, f"cannot tell the file format from the extension "
+                     f"{extension or '(none)'!r} (known: {known}, or a Kilosort/Phy folder); "
+                     "set the format column")
+
+
+def _read_spikes(path, fmt, settings):
+    """-> (unit_ids, trains, labels, per_trial), times in seconds."""
+    from sparsefield.io import cells
+
+    if fmt == "kilosort":
+        from sparsefield.io.kilosort import read_kilosort
+
+        trains = read_kilosort(path).trains
+        unit = "s"
+    elif fmt == "nwb":
+        from sparsefield.io.nwb import read_nwb_units
+
+        check_file(path)
+        trains = read_nwb_units(path, label_column=settings["label_column"])
+        unit = "s"
+    elif fmt == "mat":
+        check_file(path)
+        trains = cells.read_spike_cells(path, settings["spikes_key"] or
+                                        VARIABLE_DEFAULTS["spikes_key"])
+        unit = settings["spikes_time_unit"]
+    elif fmt == "npz" and settings["units_key"] is not None:
+        trains = cells.read_units_npz(path, settings["spikes_key"] or
+                                      VARIABLE_DEFAULTS["spikes_key"], settings["units_key"])
+        unit = settings["spikes_time_unit"]
+    else:
+        key = settings["spikes_key"] or VARIABLE_DEFAULTS["spikes_key"]
+        vector = read_variables(path, fmt, [key])[key]
+        vector = np.asarray(vector, dtype=np.float64)
+        if vector.ndim > 1 and sum(size != 1 for size in vector.shape) > 1:
+            raise InputError(path, f"spike times must be a vector, but the stored array has "
+                             f"shape {'x'.join(map(str, vector.shape))}")
+        trains = cells.SpikeTrains(unit_ids=np.array([1], dtype=np.int64),
+                                   times=(vector.reshape(-1),), labels=None, per_trial=False)
+        unit = settings["spikes_time_unit"]
+    scale = _time_scale(unit, settings)
+    times = tuple(
+        tuple(_spike_vector(path, unit_id, trial, values, scale, unit)
+              for trial, values in enumerate(train))
+        if trains.per_trial else _spike_vector(path, unit_id, None, train, scale, unit)
+        for unit_id, train in zip(np.asarray(trains.unit_ids).tolist(), trains.times)
+    )
+    if not len(times):
+        raise InputError(path, "holds no units")
+    if not any(np.size(part) for train in times
+               for part in (train if trains.per_trial else (train,))):
+        raise InputError(path, "spike train is empty (no spike times in any unit)")
+    return trains.__class__(unit_ids=np.asarray(trains.unit_ids, dtype=np.int64), times=times,
+                            labels=trains.labels, per_trial=trains.per_trial)
+
+
+def _time_scale(unit, settings):
+    if unit == "samples":
+        return 1.0 / settings["sample_rate"]
+    return _SCALE[unit]
+
+
+def _spike_vector(path, unit_id, trial, values, scale, unit):
+    """One stored spike train -> sorted float64 seconds (finite, a vector)."""
+    where = f"unit {unit_id}" + (f", trial {trial + 1}" if trial is not None else "")
+    values = np.asarray(values)
+    if values.dtype.kind not in "biuf":
+        raise InputError(path, f"{where}: spike times are not real numbers")
+    if values.ndim > 1 and sum(size != 1 for size in values.shape) > 1:
+        raise InputError(path, f"{where}: spike times must be a vector, but the stored array "
+                         f"has shape {'x'.join(map(str, values.shape))}")
+    times = values.astype(np.float64).reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(times))
+    if bad.size:
+        raise InputError(path, f"{where}: spike time {int(bad[0])} (0-based) is "
+                         f"{times[bad[0]]}; {bad.size} of {times.size} spike times are not finite")
+    negative = np.flatnonzero(times < 0)
+    if trial is None and negative.size:
+        # Continuous spike times start at the recording's start; per-trial times may be
+        # negative (before the trial's first frame) and are then left out.
+        raise InputError(path, f"{where}: spike time {int(negative[0])} (0-based) is negative "
+                         f"({times[negative[0]]:g} {unit}); spike times must be >= 0")
+    return np.sort(times) * scale
+
+
+def _select_units(path, trains, settings):
+    """Keep the units asked for by id list and sorter label (in increasing id order)."""
+    ids = trains.unit_ids
+    keep = np.ones(ids.size, dtype=bool)
+    if settings["units"] is not None:
+        missing = sorted(set(settings["units"]) - set(ids.tolist()))
+        if missing:
+            raise InputError(path, f"has no unit {', '.join(map(str, missing))} (asked for in "
+                             f"the units column; units in the file: {_id_list(ids)})")
+        keep &= np.isin(ids, settings["units"])
+    if settings["unit_label"] is not None:
+        if trains.labels is None:
+            raise InputError(path, f"has no sorter labels, so unit_label "
+                             f"{settings['unit_label']!r} cannot select units")
+        labels = np.array(trains.labels)
+        keep &= labels == settings["unit_label"]
+        if not keep.any():
+            found = ", ".join(sorted(set(trains.labels))) or "none"
+            raise InputError(path, f"has no unit labelled {settings['unit_label']!r} "
+                             f"(labels found: {found})")
+    order = np.argsort(ids[keep], kind="stable")
+    chosen = np.flatnonzero(keep)[order]
+    labels = ("",) * ids.size if trains.labels is None else tuple(trains.labels)
+    return trains.__class__(unit_ids=ids[chosen], times=tuple(trains.times[i] for i in chosen),
+                            labels=tuple(labels[i] for i in chosen), per_trial=trains.per_trial)
+
+
+def _read_triggers(paths, settings, source):
+    """Per-trial trigger times in seconds (a list of arrays), or None with frame_rate."""
+    if settings["frame_rate"] is not None:
+        return None
+    path = paths["triggers"]
+    if os.path.isdir(path):
+        raise InputError(path, "is a folder; frame times must come from a file (triggers_file) "
+                         "or from frame_rate")
+    check_file(path)
+    extension = os.path.splitext(path)[1].lower()
+    fmt = settings["format"] if settings["format"] in ("mat", "npz", "text") else "auto"
+    key = settings["triggers_key"] or VARIABLE_DEFAULTS["triggers_key"]
+    unit = settings["triggers_time_unit"]
+    if extension == ".nwb" or settings["format"] == "nwb" and path == paths["spikes"]:
+        from sparsefield.io.nwb import read_nwb_stimulus
+
+        series = read_nwb_stimulus(path, settings["stimulus_key"])
+        if series.timestamps is not None:
+            trials = [np.asarray(series.timestamps, dtype=np.float64)]
+        else:
+            n_frames = series.frames.shape[0]
+            trials = [series.starting_time + np.arange(n_frames) / series.rate]
+        unit = "s"
+    elif extension == ".npy":
+        from sparsefield.io.kilosort import read_event_times
+
+        trials = [read_event_times(path, unit="s")]
+    elif fmt == "mat" or (fmt == "auto" and extension == ".mat"):
+        from sparsefield.io.cells import read_trial_cells
+
+        trials = list(read_trial_cells(path, key))
+    else:
+        trials = [np.asarray(read_variables(path, fmt, [key])[key])]
+    scale = _time_scale(unit, settings)
+    checked = []
+    for index, times in enumerate(trials):
+        name = path if len(trials) == 1 else f"{path}: trial {index + 1}"
+        times = np.asarray(times)
+        if times.ndim > 1 and sum(size != 1 for size in times.shape) > 1:
+            raise InputError(name, f"trigger times must be a vector, but the stored array has "
+                             f"shape {'x'.join(map(str, times.shape))}")
+        checked.append(as_times(times.astype(np.float64).reshape(-1), name, order="increasing",
+                                min_length=1, what="trigger time", unit=unit) * scale)
+    if sum(times.size for times in checked) < 2:
+        raise InputError(path, "needs at least 2 trigger times")
+    return checked
+
+
+def _read_stimulus(path, settings):
+    """The stored stimulus and the settings that describe its axes."""
+    stimulus_settings = {key: settings[key] for key in
+                         ("stimulus_axes", "pixel_order", "frame_height", "frame_width")}
+    if os.path.isdir(path):
+        raise InputError(path, "is a folder, not a stimulus file")
+    check_file(path)
+    if os.path.splitext(path)[1].lower() == ".nwb" or settings["format"] == "nwb":
+        from sparsefield.io.nwb import read_nwb_stimulus
+
+        data = np.asarray(read_nwb_stimulus(path, settings["stimulus_key"]).frames)
+        if not settings["stimulus_axes_given"]:
+            stimulus_settings["stimulus_axes"] = {1: "t", 2: "tp", 3: "thw"}.get(data.ndim, "thw")
+    else:
+        fmt = settings["format"] if settings["format"] in ("mat", "npz", "text") else "auto"
+        key = settings["stimulus_key"] or VARIABLE_DEFAULTS["stimulus_key"]
+        if fmt == "text" or (fmt == "auto" and os.path.splitext(path)[1].lower() in
+                             (".txt", ".csv", ".tsv", ".dat")):
+            raise InputError(path, "a stimulus cannot be read from a text file; store it in a "
+                             ".mat, .npz or .nwb file")
+        data = np.asarray(read_variables(path, fmt, [key])[key])
+    if stimulus_settings["stimulus_axes"] == "t":
+        # Full-field flicker stored as one value per frame.
+        if data.ndim > 1 and sum(size != 1 for size in data.shape) > 1:
+            raise InputError(path, f"stimulus_axes 't' needs one value per frame, but the "
+                             f"stimulus has shape {'x'.join(map(str, data.shape))}")
+        data = data.reshape(-1, 1)
+        stimulus_settings.update(stimulus_axes="tp", frame_height=1, frame_width=1)
+    return data, stimulus_settings
+
+
+def _n_stored_frames(data, stimulus_settings):
+    return int(np.asarray(data).shape[stimulus_settings["stimulus_axes"].index("t")])
+
+
+def _trial_frames(source, paths, triggers, trains, data, stimulus_settings, settings):
+    """Per trial: (trigger times in s, stimulus frame indices)."""
+    n_stored = _n_stored_frames(data, stimulus_settings)
+    n_spike_trials = len(trains.times[0]) if trains.per_trial else None
+    if triggers is None:
+        n_trials = n_spike_trials or 1
+        rate = settings["frame_rate"]
+        per_trial = n_stored if settings["trial_stimulus"] == "repeat" or n_trials == 1 \
+            else n_stored // n_trials
+        if per_trial < 2:
+            raise InputError(paths["stimulus"], f"has {n_stored} frames, too few for "
+                             f"{n_trials} trials at frame_rate {rate:g} Hz")
+        triggers = [settings["first_frame_time"] + np.arange(per_trial) / rate
+                    for _ in range(n_trials)]
+    if n_spike_trials is not None and n_spike_trials != len(triggers):
+        raise InputError(paths["spikes"], f"spike times are given for {n_spike_trials} trials "
+                         f"but the frame times for {len(triggers)} "
+                         f"({paths['triggers'] or 'frame_rate'})")
+    frames = []
+    first = 0
+    for index, times in enumerate(triggers):
+        if settings["trial_stimulus"] == "repeat":
+            first = 0
+        stop = first + times.size
+        if stop > n_stored:
+            if len(triggers) == 1:
+                raise InputError(paths["stimulus"], f"there are more triggers ({times.size}) "
+                                 f"than stimulus frames ({n_stored}); every trigger needs a frame")
+            raise InputError(paths["stimulus"], f"trial {index + 1} needs stimulus frames "
+                             f"{first}..{stop - 1} but the stimulus has only {n_stored} frames "
+                             f"(trial_stimulus: {settings['trial_stimulus']}); the trials' frame "
+                             "counts disagree with the stimulus")
+        frames.append(np.arange(first, stop))
+        first = stop
+    used = max(int(indices[-1]) + 1 for indices in frames)
+    left_out = n_stored - used
+    if left_out:
+        fraction = left_out / n_stored
+        message = (f"{left_out} of {n_stored} stimulus frames ({100 * fraction:.1f} %) have no "
+                   "trigger and are left out")
+        if fraction > settings["max_frames_left_out"]:
+            raise InputError(paths["stimulus"], f"{message}, more than max_frames_left_out "
+                             f"({settings['max_frames_left_out']:g}); check that the trigger "
+                             "times cover every trial, or raise max_frames_left_out")
+        LOG.warning("%s: %s", paths["stimulus"], message)
+    return list(zip(triggers, frames)), left_out
+
+
+def _assemble(settings, paths, trains, trials, data, stimulus_settings):
+    """Trials on one time line; spikes inside the frames; the stimulus per frame."""
+    (trials, n_frames_left_out) = trials
+    n_stored = _n_stored_frames(data, stimulus_settings)
+    stimulus_all, frame_shape, _ = _check_stimulus(paths["stimulus"], data, stimulus_settings,
+                                                   n_stored)
+    all_intervals = np.concatenate([np.diff(times) for times, _ in trials if times.size > 1]
+                                   or [np.zeros(0)])
+    if all_intervals.size == 0:
+        raise InputError(paths["triggers"] or paths["stimulus"], "needs at least one trial "
+                         "with 2 or more frames to know the frame duration")
+    global_median = float(np.median(all_intervals))
+    windows = []  # (start, stop, shift) on the source clock of each trial
+    cursor = float(trials[0][0][0])
+    for times, _ in trials:
+        median = float(np.median(np.diff(times))) if times.size > 1 else global_median
+        start, stop = float(times[0]), float(times[-1]) + median
+        windows.append((start, stop, cursor - start))
+        cursor += stop - start
+    if not trains.per_trial:
+        for (_, stop, _), (start, _, _) in zip(windows[:-1], windows[1:]):
+            if start < stop - 1e-9:
+                raise InputError(paths["triggers"] or "frame_rate", "trials overlap on the "
+                                 f"recording's clock (a trial starts at {start:.6g} s, before "
+                                 f"the previous one ends at {stop:.6g} s)")
+    trigger_times = np.concatenate([times + shift for (times, _), (_, _, shift)
+                                    in zip(trials, windows)])
+    stimulus = stimulus_all[np.concatenate([indices for _, indices in trials])]
+    trial_starts = np.cumsum([0] + [times.size for times, _ in trials[:-1]]).astype(np.int64)
+
+    kept, left_out = [], []
+    for train in trains.times:
+        pieces, total = [], 0
+        for index, (start, stop, shift) in enumerate(windows):
+            times = train[index] if trains.per_trial else train
+            inside = times[(times >= start) & (times < stop)]
+            pieces.append(inside + shift)
+            total += inside.size
+        n_given = sum(part.size for part in train) if trains.per_trial else train.size
+        kept.append(np.concatenate(pieces) if pieces else np.zeros(0))
+        left_out.append(n_given - total)
+    spike_offsets = np.concatenate(([0], np.cumsum([times.size for times in kept])))
+    for unit_id, n_left, unit_spikes in zip(trains.unit_ids.tolist(), left_out, kept):
+        if n_left:
+            LOG.info("%s: unit %d: %d of %d spikes fall outside the frames and are left out",
+                     paths["spikes"], unit_id, n_left, n_left + unit_spikes.size)
+    return Session(
+        session_id=settings["recording_id"],
+        unit_ids=np.asarray(trains.unit_ids, dtype=np.int64),
+        unit_labels=np.array(trains.labels, dtype=str) if len(trains.labels)
+        else np.zeros(0, dtype=str),
+        spike_times=np.concatenate(kept).astype(np.float64) if kept else np.zeros(0),
+        spike_offsets=spike_offsets.astype(np.int64),
+        n_spikes_left_out=np.asarray(left_out, dtype=np.int64),
+        trigger_times=trigger_times,
+        stimulus=stimulus,
+        frame_shape=tuple(int(size) for size in frame_shape),
+        trial_starts=trial_starts,
+        n_frames_left_out=int(n_frames_left_out),
+        min_spikes=int(settings["min_spikes"]),
+        sources={role: (path if path is not None else f"frame_rate {settings['frame_rate']:g} Hz")
+                 for role, path in paths.items()},
+    )
