@@ -91,7 +91,8 @@ def workflow_copy(tmp_path):
 #: The tiny config of the workflow tests (merged over config/config.yaml): about a
 #: minute on 2 cores for both branches (4 sparse-coding runs of 3 epochs on 8x8 patches).
 TINY = {
-    "simulation": {"n_frames": 600},
+    "simulation": {"n_frames": 600,
+                   "sessions": {"sim_session": {"n_units": 8, "n_frames": 600, "seed": 3}}},
     "rf": {"lags": [0, 1, 2]},
     "lasso": {"lags": [0, 1, 2], "n_lambdas": 5, "n_folds": 3},
     "sta": {"n_shifts": 20, "tau_max": 0.3},

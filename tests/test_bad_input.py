@@ -59,9 +59,32 @@ def _truncated(path, rng):
     path.write_bytes(data[: len(data) // 2])
 
 
+def _cell_not_a_vector(path, rng):
+    spikes, triggers, stimulus = _good(rng)
+    cell = np.empty((1, 2), dtype=object)
+    cell[0, 0] = spikes[:, None]
+    cell[0, 1] = rng.uniform(0.0, 50.0, (2, 4))
+    scipy.io.savemat(path, {"DN_spiketimes": cell, "DN_triggertimes": triggers,
+                            "DN_stim": stimulus})
+
+
+def _trials_disagree(path, rng):
+    spikes, triggers, stimulus = _good(rng)
+    cell = np.empty((1, 3), dtype=object)
+    for trial in range(3):
+        cell[0, trial] = triggers[:120] + 100.0 * trial
+    scipy.io.savemat(path, {"DN_spiketimes": spikes, "DN_triggertimes": cell,
+                            "DN_stim": stimulus})
+
+
 CASES = {
+    "cell_not_a_vector": (_cell_not_a_vector, {}, "cell DN_spiketimes{2} (unit 2) is a 2x4 matrix"),
+    "unit_not_in_file": (None, {"units": "1 7"}, "has no unit 7"),
+    "trials_disagree_with_stimulus": (
+        _trials_disagree, {}, "trial 3 needs stimulus frames 240..359 but the stimulus has only "
+        "310 frames"),
     "nonmonotonic_triggers": (_nonmonotonic, {}, "increasing"),
-    "nan_spike": (_nan_spike, {}, "not finite"),
+    "nan_spike": (_nan_spike, {}, "non-finite values (NaN or infinite)"),
     "negative_spike": (_negative_spike, {}, "negative"),
     "empty_spike_train": (_empty_spikes, {}, "empty"),
     "more_triggers_than_frames": (_too_many_triggers, {}, "more triggers (300) than stimulus frames (250)"),

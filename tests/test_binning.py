@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sparsefield.errors import InputError
-from sparsefield.rf.binning import BinnedCounts, bin_spikes, frame_edges
+from sparsefield.rf.binning import BinnedCounts, UnitCounts, bin_spikes, bin_units, frame_edges
 
 TRIGGER_TIMES = np.array([1.0, 2.0, 3.0, 4.0])  # edges 1, 2, 3, 4, 5
 
@@ -109,3 +109,95 @@ def test_real_recording_counts(real_recording):
     assert binned.n_after == 7
     assert binned.n_before == 0
     assert binned.counts.max() == 9
+
+
+# ----------------------------------------------------------------------------
+# Many units: bin_units
+
+
+def concatenate_units(blocks):
+    """``spike_times`` and ``spike_offsets`` of a session from per-unit arrays."""
+    offsets = np.concatenate([[0], np.cumsum([block.size for block in blocks])]).astype(np.int64)
+    times = np.concatenate([np.asarray(block, dtype=np.float64) for block in blocks])
+    return times, offsets
+
+
+def session_blocks(rng, trigger_times):
+    """Units of every density (each path of the kernel), with spikes on edges,
+    before the first edge, on and after the last edge, and an empty unit."""
+    edges = frame_edges(trigger_times)
+    start, stop = edges[0] - 2.0, edges[-1] + 2.0
+    blocks = [
+        np.sort(np.concatenate([rng.uniform(start, stop, 300), trigger_times[::5],
+                                edges[-1:], [np.nextafter(edges[-1], 0.0)]])),  # ~ frames
+        np.sort(rng.uniform(start, stop, 3)),  # sparse: binary search of spikes
+        np.sort(np.concatenate([rng.uniform(start, stop, 20_000), trigger_times[::3],
+                                edges[-1:], edges[:1]])),  # dense: search of edges
+        np.array([]),  # empty
+        np.sort(rng.uniform(start, edges[0], 7)),  # all before the first edge
+        np.array([edges[0], edges[0], edges[-1], edges[-1] + 1.0]),  # only on the ends
+        np.sort(rng.uniform(edges[0], stop, 1)),
+    ]
+    return blocks
+
+
+def test_bin_units_equals_bin_spikes_per_unit():
+    rng = np.random.default_rng(11)
+    trigger_times = np.cumsum(rng.uniform(0.15, 0.25, 400))
+    blocks = session_blocks(rng, trigger_times)
+    spike_times, spike_offsets = concatenate_units(blocks)
+    result = bin_units(spike_times, spike_offsets, trigger_times)
+    assert result.counts.shape == (trigger_times.size, len(blocks))
+    assert result.counts.dtype == np.int64 and result.n_before.dtype == np.int64
+    for unit, block in enumerate(blocks):
+        alone = bin_spikes(block, trigger_times)
+        mine = result.unit(unit)
+        np.testing.assert_array_equal(mine.counts, alone.counts)
+        np.testing.assert_array_equal(mine.edges, alone.edges)
+        np.testing.assert_array_equal(mine.durations, alone.durations)
+        assert (mine.n_before, mine.n_after) == (alone.n_before, alone.n_after)
+        assert type(mine.n_before) is int and type(mine.n_after) is int
+    np.testing.assert_array_equal(result.counts.sum(axis=0) + result.n_before + result.n_after,
+                                  [block.size for block in blocks])
+
+
+def test_bin_units_blocks_need_not_be_ordered_between_units():
+    later, earlier = np.array([3.5, 4.5]), np.array([1.5, 1.7, 2.5])
+    result = bin_units(np.concatenate([later, earlier]), np.array([0, 2, 5]), TRIGGER_TIMES)
+    np.testing.assert_array_equal(result.counts, [[0, 2], [0, 1], [1, 0], [1, 0]])
+
+
+def test_bin_units_npz_round_trip(tmp_path):
+    spike_times, spike_offsets = concatenate_units([np.array([0.5, 1.5]), np.array([9.0])])
+    result = bin_units(spike_times, spike_offsets, TRIGGER_TIMES)
+    np.savez(tmp_path / "units.npz", **result.to_npz_dict())
+    with np.load(tmp_path / "units.npz", allow_pickle=False) as npz:
+        restored = UnitCounts.from_npz(npz)
+    for name in ("counts", "edges", "durations", "n_before", "n_after"):
+        np.testing.assert_array_equal(getattr(restored, name), getattr(result, name))
+
+
+@pytest.mark.parametrize(
+    "spike_times, spike_offsets, message",
+    [
+        ([1.5, 1.2, 1.0, 2.0, 1.9], [0, 1, 3, 5],
+         r"spike_times: unit 1 \(0-based index\): spike times are not sorted; its spike 0"),
+        ([1.5, 1.0, 1.2, 2.0, 1.9], [0, 1, 3, 5],
+         r"spike_times: unit 2 \(0-based index\): spike times are not sorted; its spike 0"),
+        ([1.0, np.nan], [0, 2], "spike_times: spike time 1 .* not finite"),
+        ([1.0, 2.0], [0, 1], "spike_offsets: must start at 0 and end at the number"),
+        ([1.0, 2.0], [1, 2], "spike_offsets: must start at 0"),
+        ([1.0, 2.0], [0, 2, 1, 2], r"spike_offsets: must be non-decreasing, but unit 1"),
+        ([1.0, 2.0], [0.0, 2.0], "spike_offsets: expected a 1-D integer array"),
+        ([1.0, 2.0], [2], "spike_offsets: expected a 1-D integer array"),
+    ],
+)
+def test_bin_units_bad_input_names_the_unit(spike_times, spike_offsets, message):
+    with pytest.raises(InputError, match=message):
+        bin_units(np.array(spike_times), np.array(spike_offsets), TRIGGER_TIMES)
+
+
+def test_bin_units_unit_index_is_checked():
+    result = bin_units(np.array([1.5]), np.array([0, 1]), TRIGGER_TIMES)
+    with pytest.raises(InputError, match="unit: must be an integer in"):
+        result.unit(1)

@@ -8,6 +8,7 @@ from conftest import PROJECT
 from sparsefield.errors import InputError
 from sparsefield.rf.binning import bin_spikes, frame_edges
 from sparsefield.rf.lasso_lags import fit_lasso_lags
+from sparsefield.rf.summary import session_lags
 from sparsefield.rf.metrics import correlation, recovery_metrics, separation_metrics
 from sparsefield.rf.ml import MLFit, fit_ml
 from sparsefield.rf.separation import separate
@@ -172,8 +173,10 @@ def test_default_config_recovers_both_neurons():
             seed=neuron["seed"],
         )
         binned = bin_spikes(raw["spike_times"], raw["trigger_times"])
-        fit = fit_ml(as_stimulus(raw), binned.counts, binned.durations,
-                     lags=CONFIG["rf"]["lags"])
+        rf_lags = session_lags(CONFIG["rf"]["lags"], CONFIG["rf"]["window"],
+                               CONFIG["rf"]["min_lags"], binned.durations, "config rf")
+        assert rf_lags.tolist() == [0, 1, 2, 3, 4]  # 0-300 ms at 0.2 s frames: five lags
+        fit = fit_ml(as_stimulus(raw), binned.counts, binned.durations, lags=tuple(rf_lags))
         separation = separate(fit.weights, centering=CONFIG["rf"]["separation_centering"])
         # The STA arguments get the truth itself: only the ML metrics are checked here.
         metrics = recovery_metrics(truth, fit, separation.temporal, truth["spatial"],
@@ -182,7 +185,9 @@ def test_default_config_recovers_both_neurons():
         assert metrics["temporal_corr_svd"] >= 0.9, (name, metrics)
 
         lasso = fit_lasso_lags(
-            as_stimulus(raw), binned.counts, binned.durations, lasso_settings["lags"],
+            as_stimulus(raw), binned.counts, binned.durations,
+            session_lags(lasso_settings["lags"], lasso_settings["window"],
+                         lasso_settings["min_lags"], binned.durations, "config lasso"),
             n_lambdas=lasso_settings["n_lambdas"],
             lambda_min_ratio=lasso_settings["lambda_min_ratio"],
             n_folds=lasso_settings["n_folds"], rule=lasso_settings["rule"],
@@ -234,3 +239,60 @@ def test_separation_metrics_known_answers():
     assert separation_metrics(truth, lags, shuffled)["temporal_corr"] < 0.5
     with pytest.raises(InputError, match="not in the truth"):
         separation_metrics(truth, np.array([0, 999]), exact)
+
+
+# Recorded from simulate_recording before centre-surround units, contrast kinds and
+# simulate_session were added: the default config's neurons (config seeds) must give
+# the same bytes.  sha256 of each raw array's bytes (first 16 hex digits); truth values
+# to 1e-12 (they pass through exp and log, whose last bit may vary with the CPU).
+PINNED = {
+    "sim_gauss": {
+        "sha256": {"spike_times": "0521936fb60e0d74", "trigger_times": "1b44eb2b2d37cbc3",
+                   "stimulus_hwt": "3e0523aa46aa7ff8"},
+        "n_spikes": 13244, "mean_rate": 16.51688906797734,
+        "temporal_lags": [0.611206690739852, 0.04814020460368755, -0.12926823962107012],
+        "sta_temporal_10": 0.8281440820548654, "spatial_max": 0.37612745401707687,
+        "sizes": {"lags": 6, "sta_taus": 101, "fine_taus": 801},
+    },
+    "sim_gabor": {
+        "sha256": {"spike_times": "90d4a8692cbb1597", "trigger_times": "ae61d4b9584c5048",
+                   "stimulus_hwt": "90171a0382536968"},
+        "n_spikes": 13037, "mean_rate": 16.309627693396642,
+        "temporal_lags": [0.0012278503574545715, 0.6604871305009017, 0.11874480987554029],
+        "sta_temporal_10": 0.1683420637616593, "spatial_max": 0.31813664397749053,
+        "sizes": {"lags": 9, "sta_taus": 151, "fine_taus": 1301},
+    },
+}
+PINNED_TRUTH_KEYS = {
+    "dt", "fine_taus", "frame_shape", "lags", "mean_frame_duration", "mean_rate", "n_frames",
+    "seed", "spatial", "sta_taus", "sta_temporal", "temporal_fine", "temporal_lags",
+    *(f"model_{name}" for name in (
+        "baseline_rate", "center_col", "center_row", "gain", "kind", "latency", "orientation",
+        "phase", "polarity", "rebound_latency", "rebound_ratio", "rebound_width", "sigma",
+        "wavelength", "width")),
+}
+
+
+def test_default_config_output_is_pinned():
+    import hashlib
+
+    for name, neuron in NEURONS.items():
+        raw, truth = simulate_recording(
+            MODELS[name], n_frames=SIMULATION["n_frames"],
+            frame_shape=(SIMULATION["frame_height"], SIMULATION["frame_width"]),
+            mean_frame_duration=SIMULATION["mean_frame_duration"],
+            sd_frame_duration=SIMULATION["sd_frame_duration"],
+            n_extra_frames=SIMULATION["n_extra_frames"], dt=SIMULATION["dt"],
+            seed=neuron["seed"])
+        pinned = PINNED[name]
+        digests = {key: hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()[:16]
+                   for key, value in raw.items()}
+        assert digests == pinned["sha256"], name
+        assert raw["spike_times"].size == pinned["n_spikes"]
+        assert set(truth) == PINNED_TRUTH_KEYS
+        assert float(truth["mean_rate"]) == pytest.approx(pinned["mean_rate"], rel=1e-12)
+        np.testing.assert_allclose(truth["temporal_lags"][:3], pinned["temporal_lags"],
+                                   rtol=1e-12, atol=1e-15)
+        assert truth["sta_temporal"][10] == pytest.approx(pinned["sta_temporal_10"], rel=1e-12)
+        assert truth["spatial"].max() == pytest.approx(pinned["spatial_max"], rel=1e-12)
+        assert {key: truth[key].size for key in pinned["sizes"]} == pinned["sizes"]

@@ -22,22 +22,46 @@ FIGURES = (
 )
 
 
+SESSION_FIGURES = ("rf_atlas", "kernel_heatmap", "mosaic")
+
+
 def test_every_figure_and_table_is_written(tiny_run):
-    for recording in ("sim_gauss", "sim_gabor"):
-        for name in FIGURES + ("truth",):
-            assert (tiny_run / f"results/figures/rf/{recording}/{name}.png").stat().st_size > 0
-        metrics = pd.read_csv(tiny_run / f"results/{recording}/metrics.tsv", sep="\t")
-        assert len(metrics) == 1
+    from scipy.io import loadmat
+
     summary = pd.read_csv(tiny_run / "results/summary.tsv", sep="\t")
-    assert sorted(summary["recording_id"]) == ["sim_gabor", "sim_gauss"]
-    # Each spike is counted in a frame or reported as outside every frame.
-    assert (
-        summary["spikes_counted"] + summary["spikes_before"] + summary["spikes_after"]
-        == summary["n_spikes"]
-    ).all()
+    assert sorted(set(summary["recording_id"])) == ["sim_gabor", "sim_gauss", "sim_session"]
+    for recording in ("sim_gauss", "sim_gabor", "sim_session"):
+        for name in SESSION_FIGURES:
+            assert (tiny_run / f"results/figures/rf/{recording}/{name}.png").stat().st_size > 0
+        units = pd.read_csv(tiny_run / f"results/{recording}/units.tsv", sep="\t")
+        assert units.equals(summary[summary["recording_id"] == recording].reset_index(drop=True)
+                            [units.columns].astype(units.dtypes))
+        drawn = sorted(int(path.name.split("-")[1]) for path in
+                       (tiny_run / f"results/figures/rf/{recording}").glob("unit-*"))
+        fitted = units[units["fitted"]]
+        # figures.per_unit (3 by default): the fitted units with the best CV gain
+        best = fitted.sort_values(["lasso_cv_gain", "unit_id"], ascending=[False, True])
+        assert drawn == sorted(best["unit_id"].head(3).tolist())
+        for unit in drawn:
+            for name in FIGURES + ("truth",):
+                path = tiny_run / f"results/figures/rf/{recording}/unit-{unit}/{name}.png"
+                assert path.stat().st_size > 0
+    # One-unit rows are sessions of one unit, id 1; every spike is counted in a frame or
+    # reported as left out.
+    for recording in ("sim_gauss", "sim_gabor"):
+        row = summary[summary["recording_id"] == recording]
+        assert row["unit_id"].tolist() == [1]
+        raw = loadmat(tiny_run / f"results/simulated/{recording}/raw.mat")
+        assert int(row["n_spikes"].iloc[0] + row["spikes_left_out"].iloc[0]) == raw["DN_spiketimes"].size
+    session = summary[summary["recording_id"] == "sim_session"]
+    assert len(session) == TINY["simulation"]["sessions"]["sim_session"]["n_units"]
+    assert (session["n_spikes"] > 0).all()
+    # units below min_spikes are flagged, not fitted, and the session completes
+    flagged = session[~session["fitted"]]
+    assert (flagged["n_spikes"] < 50).all() and flagged["why"].str.contains("min_spikes").all()
 
 
-@pytest.mark.parametrize("folder", ["", "sim_gauss/", "sim_gabor/"])
+@pytest.mark.parametrize("folder", ["", "sim_gauss/", "sim_gabor/", "sim_session/"])
 def test_each_results_folder_records_config_and_versions(tiny_run, folder):
     provenance = tiny_run / f"results/{folder}provenance"
     config = yaml.safe_load((provenance / "config.yaml").read_text())
@@ -50,7 +74,7 @@ def test_each_results_folder_records_config_and_versions(tiny_run, folder):
 
     assert recorded["numpy"] == numpy.__version__
     sheet = pd.read_csv(provenance / "recordings.tsv", sep="\t")
-    expected = [folder.rstrip("/")] if folder else ["sim_gauss", "sim_gabor"]
+    expected = [folder.rstrip("/")] if folder else ["sim_gauss", "sim_gabor", "sim_session"]
     assert list(sheet["recording_id"]) == expected
 
 
@@ -122,12 +146,12 @@ def test_real_recording_end_to_end(tmp_path):
     result = run_snakemake(workdir, "--configfile", write_config(workdir, settings))
     assert result.returncode == 0, result.stderr[-4000:]
     summary = pd.read_csv(workdir / "results/summary.tsv", sep="\t").iloc[0]
-    assert summary["n_spikes"] == 5500
-    assert summary["spikes_after"] == 7
+    assert summary["unit_id"] == 1
+    assert summary["n_spikes"] == 5493 and summary["spikes_left_out"] == 7
     assert (summary["lag0_peak_row"], summary["lag0_peak_col"]) == (12, 4)
     assert 60 <= summary["sta_peak_ms"] <= 160
     # The lasso's rank-1 map peaks at the RF centre, with its weight on lag 0.
     assert (summary["lasso_peak_row"], summary["lasso_peak_col"]) == (12, 4)
     assert summary["lasso_peak_lag"] == 0
     for name in FIGURES:
-        assert (workdir / f"results/figures/rf/nds_cl_5/{name}.png").is_file()
+        assert (workdir / f"results/figures/rf/nds_cl_5/unit-1/{name}.png").is_file()

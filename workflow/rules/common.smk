@@ -28,16 +28,23 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
-if not set(config["rf"]["lags"]) & set(config["lasso"]["lags"]):
+if config["rf"]["lags"] and config["lasso"]["lags"] and not (
+    set(config["rf"]["lags"]) & set(config["lasso"]["lags"])
+):
     raise WorkflowError("config: rf.lags and lasso.lags share no lag to compare ML with lasso")
 
 # The conda route (see README); --lint wants a software environment per rule.
 CONDA_ENV = "../../environment.yml"
 
 
+# Sheet columns read as text whatever they hold (a units cell "3" is an id list).
+SHEET_TEXT = ("recording_id", "units", "unit_label", "spikes_key", "units_key", "triggers_key",
+              "stimulus_key", "label_column")
+
+
 def _read_sheet(path):
     try:
-        sheet = pd.read_csv(path, sep="\t", comment="#", dtype={"recording_id": str})
+        sheet = pd.read_csv(path, sep="\t", comment="#", dtype={column: str for column in SHEET_TEXT})
     except (OSError, pd.errors.ParserError) as error:
         raise WorkflowError(f"{path}: cannot read the recordings sheet ({error})")
     validate(sheet, schema="../schemas/recordings.schema.yaml")
@@ -51,11 +58,15 @@ def _read_sheet(path):
 
 RECORDINGS = _read_sheet(config["recordings"])
 SIMULATED = list(config["simulation"]["neurons"])
+SIMULATED_SESSIONS = list(config["simulation"]["sessions"])
 
 
 wildcard_constraints:
     recording="|".join(map(re.escape, RECORDINGS.index)) or "(?!)",
+    unit=r"\d+",
+    chunk=r"\d+",
     neuron="|".join(map(re.escape, SIMULATED)) or "(?!)",
+    simulated_session="|".join(map(re.escape, SIMULATED_SESSIONS)) or "(?!)",
 
 
 def recording_row(recording):
@@ -65,19 +76,25 @@ def recording_row(recording):
 
 
 def raw_files(wildcards):
-    """Input function: the distinct raw files of one recording."""
+    """Input function: the distinct raw files (or Kilosort folder) of one session."""
     row = recording_row(wildcards.recording)
-    roles = ("spikes_file", "triggers_file", "stimulus_file")
-    return sorted({row.get(role, row["spikes_file"]) for role in roles})
+    files = {row["spikes_file"], row.get("stimulus_file", row["spikes_file"])}
+    if "frame_rate" not in row:
+        files.add(row.get("triggers_file", row["spikes_file"]))
+    return sorted(files)
 
 
 def truth_files(wildcards):
-    """Input function: the ground truth of a simulated recording, or nothing."""
+    """Input function: the ground truth of a simulated session, or nothing."""
     row = recording_row(wildcards.recording)
     return {"truth": row["truth_file"]} if "truth_file" in row else {}
 
 
-FIGURES = [
+# Per-unit figures (results/figures/rf/<recording>/unit-<id>/) and session figures
+# (results/figures/rf/<recording>/).  Which units get per-unit figures is decided
+# after the fits (figures.per_unit), so the per-unit figures hang on the checkpoint
+# summarise_recording.
+UNIT_FIGURES = [
     "overview",
     "rf_lags",
     "ml_separation",
@@ -87,10 +104,12 @@ FIGURES = [
     "ml_vs_lasso",
     "lasso_separation",
 ]
+SESSION_FIGURES = ["rf_atlas", "kernel_heatmap", "mosaic"]
 
 # One folder tree for every figure: results/figures/<branch>/<recording or run>/.
 # Deleting results/figures and running snakemake again redraws them without refitting.
 RF_FIGURE = "results/figures/rf/{{recording}}/{name}.{format}"
+UNIT_FIGURE = "results/figures/rf/{{recording}}/unit-{{unit}}/{name}.{format}"
 RF_CATEGORY = "Receptive fields from spikes"
 
 
@@ -114,22 +133,73 @@ def figure_output(path, caption, category, subcategory, labels=None):
 
 
 def rf_figure(name):
-    """The output of the receptive-field figure ``name`` of one recording."""
+    """The output of the session figure ``name`` of one recording (session)."""
     return figure_output(
         RF_FIGURE.format(name=name, format=config["figures"]["format"]),
         caption=f"{name}.rst",
         category=RF_CATEGORY,
         subcategory="{recording}",
-        labels={"recording": "{recording}", "figure": name},
+        labels={"recording": "{recording}", "unit": "all", "figure": name},
     )
 
 
-def figures_of(recording):
-    """Figure paths of one recording; simulated ones add truth vs estimate."""
-    names = FIGURES + (["truth"] if "truth_file" in recording_row(recording) else [])
+def unit_figure(name):
+    """The output of the per-unit figure ``name`` of one unit of a recording."""
+    return figure_output(
+        UNIT_FIGURE.format(name=name, format=config["figures"]["format"]),
+        caption=f"{name}.rst",
+        category=RF_CATEGORY,
+        subcategory="{recording}",
+        labels={"recording": "{recording}", "unit": "{unit}", "figure": name},
+    )
+
+
+def frame_shape_of(recording):
+    """(height, width) of a session's stimulus, read from its session.npz once it exists
+    (call after the checkpoint summarise_recording: only that member is read)."""
+    import numpy as np
+
+    with np.load(f"results/{recording}/session.npz", allow_pickle=False) as arrays:
+        return tuple(int(size) for size in arrays["frame_shape"])
+
+
+def session_figures(recording):
+    """Session figure paths of one recording; the mosaic of RF centres only for 2-D
+    stimuli (bars and full field have no second dimension to tile)."""
+    checkpoints.summarise_recording.get(recording=recording)
+    grid = min(frame_shape_of(recording)) > 1
     fmt = config["figures"]["format"]
     return [
-        RF_FIGURE.format(name=name, format=fmt).format(recording=recording) for name in names
+        RF_FIGURE.format(name=name, format=fmt).format(recording=recording)
+        for name in SESSION_FIGURES
+        if name != "mosaic" or grid
+    ]
+
+
+def figure_units(table, per_unit):
+    """Unit ids that get per-unit figures: all, none, or the N fitted units with the best
+    cross-validated lasso gain (ties: lower id first).  ``table`` is a session's
+    units.tsv as a DataFrame."""
+    if per_unit == "none":
+        return []
+    fitted = table[table["fitted"].astype(bool)]
+    if per_unit == "all":
+        return sorted(int(unit) for unit in fitted["unit_id"])
+    ranked = fitted.sort_values(["lasso_cv_gain", "unit_id"], ascending=[False, True],
+                                na_position="last")
+    return sorted(int(unit) for unit in ranked["unit_id"].head(int(per_unit)))
+
+
+def unit_figures(recording):
+    """Per-unit figure paths of one recording, once its units.tsv exists (checkpoint)."""
+    table_path = checkpoints.summarise_recording.get(recording=recording).output[0]
+    table = pd.read_csv(table_path, sep="\t")
+    names = UNIT_FIGURES + (["truth"] if "truth_file" in recording_row(recording) else [])
+    fmt = config["figures"]["format"]
+    return [
+        UNIT_FIGURE.format(name=name, format=fmt).format(recording=recording, unit=unit)
+        for unit in figure_units(table, config["figures"]["per_unit"])
+        for name in names
     ]
 
 
@@ -146,10 +216,38 @@ def sheet_rows(recordings):
     ]
 
 
+def unit_chunk_files(wildcards):
+    """Input function (gather_units): the fits of every chunk of a session's units
+    (sessions.units_per_job units per job), once load_recording (a checkpoint) has read
+    how many units there are."""
+    import numpy as np
+
+    session = checkpoints.load_recording.get(recording=wildcards.recording).output[0]
+    with np.load(session, allow_pickle=False) as arrays:
+        n_units = int(arrays["unit_ids"].size)
+    per_job = config["sessions"]["units_per_job"]
+    n_chunks = 1 if per_job == 0 else max(1, -(-n_units // per_job))
+    folder = f"results/{wildcards.recording}/chunks"
+    names = {"ml": "ml_fit", "ml_separation": "ml_separation", "lasso": "lasso_fit",
+             "lasso_separation": "lasso_separation", "sta": "sta",
+             "sta_separation": "sta_separation"}
+    return {key: [f"{folder}/{chunk}/{name}.npz" for chunk in range(n_chunks)]
+            for key, name in names.items()}
+
+
+def figure_index(wildcards):
+    """Input function (figure_index): one session's figures, once its units.tsv
+    (the checkpoint) says which units get per-unit figures.  Each session waits on its
+    own checkpoint, so sessions run side by side."""
+    return session_figures(wildcards.recording) + unit_figures(wildcards.recording)
+
+
 def final_outputs():
+    """The targets of the workflow (all): summaries, provenance, and each session's figure index
+    (which pulls in its figures)."""
     outputs = ["results/summary.tsv"]
     outputs += [f"results/provenance/{name}" for name in PROVENANCE]
     for recording in RECORDINGS.index:
         outputs += [f"results/{recording}/provenance/{name}" for name in PROVENANCE]
-        outputs += figures_of(recording)
+        outputs.append(f"results/figures/rf/{recording}/index.tsv")
     return outputs

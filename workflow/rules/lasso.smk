@@ -5,23 +5,27 @@
 
 rule fit_lasso:
     input:
-        recording="results/{recording}/recording.npz",
+        recording="results/{recording}/session.npz",
         counts="results/{recording}/counts.npz",
     output:
-        fit="results/{recording}/lasso_fit.npz",
-        separation="results/{recording}/lasso_separation.npz",
+        fit=temp("results/{recording}/chunks/{chunk}/lasso_fit.npz"),
+        separation=temp("results/{recording}/chunks/{chunk}/lasso_separation.npz"),
     log:
-        "logs/fit_lasso/{recording}.log",
+        "logs/fit_lasso/{recording}/{chunk}.log",
     benchmark:
-        "benchmarks/fit_lasso/{recording}.tsv"
+        "benchmarks/fit_lasso/{recording}/{chunk}.tsv"
     params:
+        units_per_job=config["sessions"]["units_per_job"],
         lags=config["lasso"]["lags"],
+        window=config["lasso"]["window"],
+        min_lags=config["lasso"]["min_lags"],
         n_lambdas=config["lasso"]["n_lambdas"],
         lambda_min_ratio=config["lasso"]["lambda_min_ratio"],
         n_folds=config["lasso"]["n_folds"],
         rule=config["lasso"]["rule"],
         tol=config["lasso"]["tol"],
         backend=config["lasso"]["backend"],
+        solver=config["lasso"]["units_solver"],
         centering=config["lasso"]["separation_centering"],
     threads: 1
     resources:

@@ -31,7 +31,7 @@ rule provenance:
 
 rule provenance_recording:
     input:
-        "results/{recording}/metrics.tsv",
+        "results/{recording}/units.tsv",
     output:
         config="results/{recording}/provenance/config.yaml",
         recordings="results/{recording}/provenance/recordings.tsv",

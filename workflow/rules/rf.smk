@@ -1,19 +1,21 @@
-# Receptive fields from spikes: check and load the raw files, count spikes per
-# frame, fit Poisson ML receptive fields per lag, separate space from time,
-# and compute the sub-frame spike-triggered average.
+# Receptive fields from spikes, per session (one sheet row: one stimulus, many units):
+# check and load the raw files once, count every unit's spikes per frame in one pass,
+# fit Poisson ML receptive fields per lag for every unit on the shared design, separate
+# space from time, and compute the sub-frame spike-triggered averages of all units.
 
 
-rule load_recording:
+checkpoint load_recording:
     input:
         raw_files,
     output:
-        "results/{recording}/recording.npz",
+        "results/{recording}/session.npz",
     log:
         "logs/load_recording/{recording}.log",
     benchmark:
         "benchmarks/load_recording/{recording}.tsv"
     params:
         row=lambda wildcards: recording_row(wildcards.recording),
+        defaults=config["sessions"],
     threads: 1
     resources:
         mem_mb=1000,
@@ -26,7 +28,7 @@ rule load_recording:
 
 rule bin_spikes:
     input:
-        "results/{recording}/recording.npz",
+        "results/{recording}/session.npz",
     output:
         "results/{recording}/counts.npz",
     log:
@@ -45,17 +47,20 @@ rule bin_spikes:
 
 rule fit_ml:
     input:
-        recording="results/{recording}/recording.npz",
+        recording="results/{recording}/session.npz",
         counts="results/{recording}/counts.npz",
     output:
-        fit="results/{recording}/ml_fit.npz",
-        separation="results/{recording}/ml_separation.npz",
+        fit=temp("results/{recording}/chunks/{chunk}/ml_fit.npz"),
+        separation=temp("results/{recording}/chunks/{chunk}/ml_separation.npz"),
     log:
-        "logs/fit_ml/{recording}.log",
+        "logs/fit_ml/{recording}/{chunk}.log",
     benchmark:
-        "benchmarks/fit_ml/{recording}.tsv"
+        "benchmarks/fit_ml/{recording}/{chunk}.tsv"
     params:
+        units_per_job=config["sessions"]["units_per_job"],
         lags=config["rf"]["lags"],
+        window=config["rf"]["window"],
+        min_lags=config["rf"]["min_lags"],
         max_iter=config["rf"]["max_iter"],
         tol=config["rf"]["tol"],
         centering=config["rf"]["separation_centering"],
@@ -71,20 +76,22 @@ rule fit_ml:
 
 rule spike_triggered_average:
     input:
-        recording="results/{recording}/recording.npz",
+        recording="results/{recording}/session.npz",
         counts="results/{recording}/counts.npz",
     output:
-        sta="results/{recording}/sta.npz",
-        separation="results/{recording}/sta_separation.npz",
+        sta=temp("results/{recording}/chunks/{chunk}/sta.npz"),
+        separation=temp("results/{recording}/chunks/{chunk}/sta_separation.npz"),
     log:
-        "logs/spike_triggered_average/{recording}.log",
+        "logs/spike_triggered_average/{recording}/{chunk}.log",
     benchmark:
-        "benchmarks/spike_triggered_average/{recording}.tsv"
+        "benchmarks/spike_triggered_average/{recording}/{chunk}.tsv"
     params:
+        units_per_job=config["sessions"]["units_per_job"],
         tau_max=config["sta"]["tau_max"],
         tau_step=config["sta"]["tau_step"],
         n_shifts=config["sta"]["n_shifts"],
         seed=config["sta"]["seed"],
+        null=config["sta"]["null_model"],
         centering=config["sta"]["separation_centering"],
     threads: 1
     resources:
@@ -96,10 +103,34 @@ rule spike_triggered_average:
         "../scripts/spike_triggered_average.py"
 
 
-rule summarise_recording:
+rule gather_units:
+    input:
+        unpack(unit_chunk_files),
+    output:
+        ml="results/{recording}/ml_fit.npz",
+        ml_separation="results/{recording}/ml_separation.npz",
+        lasso="results/{recording}/lasso_fit.npz",
+        lasso_separation="results/{recording}/lasso_separation.npz",
+        sta="results/{recording}/sta.npz",
+        sta_separation="results/{recording}/sta_separation.npz",
+    log:
+        "logs/gather_units/{recording}.log",
+    benchmark:
+        "benchmarks/gather_units/{recording}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/gather_units.py"
+
+
+checkpoint summarise_recording:
     input:
         unpack(truth_files),
-        recording="results/{recording}/recording.npz",
+        recording="results/{recording}/session.npz",
         counts="results/{recording}/counts.npz",
         fit="results/{recording}/ml_fit.npz",
         ml_separation="results/{recording}/ml_separation.npz",
@@ -108,7 +139,7 @@ rule summarise_recording:
         lasso="results/{recording}/lasso_fit.npz",
         lasso_separation="results/{recording}/lasso_separation.npz",
     output:
-        "results/{recording}/metrics.tsv",
+        "results/{recording}/units.tsv",
     log:
         "logs/summarise_recording/{recording}.log",
     benchmark:
@@ -125,7 +156,7 @@ rule summarise_recording:
 
 rule summarise_all:
     input:
-        expand("results/{recording}/metrics.tsv", recording=RECORDINGS.index),
+        expand("results/{recording}/units.tsv", recording=RECORDINGS.index),
     output:
         report(
             "results/summary.tsv",

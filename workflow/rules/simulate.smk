@@ -15,7 +15,7 @@ rule simulate_recording:
         stimulus={
             key: value
             for key, value in config["simulation"].items()
-            if key != "neurons"
+            if key not in ("neurons", "sessions")
         },
     threads: 1
     resources:
@@ -25,3 +25,28 @@ rule simulate_recording:
         CONDA_ENV
     script:
         "../scripts/simulate_recording.py"
+
+
+rule simulate_session:
+    output:
+        nwb="results/simulated/{simulated_session}/session.nwb",
+        truth="results/simulated/{simulated_session}/truth.npz",
+    log:
+        "logs/simulate_session/{simulated_session}.log",
+    benchmark:
+        "benchmarks/simulate_session/{simulated_session}.tsv"
+    params:
+        session=lambda wildcards: config["simulation"]["sessions"][wildcards.simulated_session],
+        stimulus={
+            key: value
+            for key, value in config["simulation"].items()
+            if key not in ("neurons", "sessions")
+        },
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/simulate_session.py"

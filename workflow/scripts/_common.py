@@ -50,3 +50,29 @@ def load(kind, path):
 
     with np.load(path, allow_pickle=False) as arrays:
         return kind.from_npz(arrays)
+
+
+def load_unit(snakemake):
+    """The unit named by the rule's ``{unit}`` wildcard in the session of ``input.recording``.
+
+    Returns
+    -------
+    session : sparsefield.io.session.Session
+    index : int
+        The unit's position in the session's unit arrays.
+    recording : sparsefield.io.Recording
+        The unit as a one-unit recording (views of the session's arrays).
+    """
+    from sparsefield.io.session import Session
+
+    session = load(Session, snakemake.input.recording)
+    index = session.unit_index(int(snakemake.wildcards.unit))
+    return session, index, session.unit_recording(index)
+
+
+def unit_chunk(snakemake, n_units):
+    """The units (a slice of positions) of the job's ``{chunk}`` wildcard, with
+    ``params.units_per_job`` units per chunk (0: all)."""
+    from sparsefield.rf.units import unit_chunks
+
+    return unit_chunks(n_units, snakemake.params.units_per_job)[int(snakemake.wildcards.chunk)]

@@ -1,21 +1,21 @@
-"""Count spikes per stimulus frame."""
+"""Count every unit's spikes per stimulus frame, all units in one pass."""
 from _common import load, start
 
 start(snakemake)
 
 import logging
 
-from sparsefield.io import Recording, save_npz
-from sparsefield.rf.binning import bin_spikes
+from sparsefield.io import save_npz
+from sparsefield.io.session import Session
+from sparsefield.rf.binning import bin_units
 
-recording = load(Recording, snakemake.input[0])
-binned = bin_spikes(recording.spike_times, recording.trigger_times)
+session = load(Session, snakemake.input[0])
+binned = bin_units(session.spike_times, session.spike_offsets, session.trigger_times)
 logging.info(
-    "%d spikes counted in %d frames; %d before the first trigger and %d after the "
-    "last frame are outside every frame",
+    "%d spikes of %d units counted in %d frames (median frame %.4g s)",
     binned.counts.sum(),
-    binned.counts.size,
-    binned.n_before,
-    binned.n_after,
+    session.n_units,
+    binned.counts.shape[0],
+    float(binned.durations[binned.durations.size // 2]),
 )
 save_npz(snakemake.output[0], binned.to_npz_dict())

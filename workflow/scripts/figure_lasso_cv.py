@@ -1,14 +1,13 @@
 """Cross-validation curve of the lasso penalty."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
-from sparsefield.io import Recording
 from sparsefield.plots import cv_curve_figure, save_figure
-from sparsefield.rf.lasso_lags import LassoLags
+from sparsefield.rf.units import UnitsLasso
 
-recording = load(Recording, snakemake.input.recording)
-fit = load(LassoLags, snakemake.input.fit)
+session, index, recording = load_unit(snakemake)
+fit = load(UnitsLasso, snakemake.input.fit).unit(index)
 figure = cv_curve_figure(
     fit.lambdas,
     fit.total_gain_mean,

@@ -1,18 +1,17 @@
 """Lasso receptive fields over penalties x lags on one colour scale."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
 import numpy as np
 
-from sparsefield.io import Recording
 from sparsefield.plots import lasso_grid_figure, save_figure
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.lasso_lags import LassoLags
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.units import UnitsLasso
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-fit = load(LassoLags, snakemake.input.fit)
+session, index, recording = load_unit(snakemake)
+binned = load(UnitCounts, snakemake.input.counts).unit(index)
+fit = load(UnitsLasso, snakemake.input.fit).unit(index)
 figure = lasso_grid_figure(
     fit.weights,
     fit.lambdas,

@@ -1,20 +1,19 @@
 """ML and lasso receptive fields side by side."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
 import numpy as np
 
-from sparsefield.io import Recording
 from sparsefield.plots import ml_vs_lasso_figure, save_figure
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.lasso_lags import LassoLags
-from sparsefield.rf.ml import MLFit
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.units import UnitsLasso
+from sparsefield.rf.units import UnitsML
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-ml = load(MLFit, snakemake.input.ml)
-lasso = load(LassoLags, snakemake.input.lasso)
+session, index, recording = load_unit(snakemake)
+binned = load(UnitCounts, snakemake.input.counts).unit(index)
+ml = load(UnitsML, snakemake.input.ml).unit(index)
+lasso = load(UnitsLasso, snakemake.input.lasso).unit(index)
 shared = [lag for lag in lasso.lags if lag in set(ml.lags)]  # checked non-empty in common.smk
 figure = ml_vs_lasso_figure(
     ml.weights[[ml.lag_position(lag) for lag in shared]],

@@ -1,16 +1,16 @@
 """Overview figure: a stimulus frame, the response over time, count vs predicted rate."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
-from sparsefield.io import Recording
 from sparsefield.plots import overview_figure, save_figure
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.ml import MLFit, predicted_counts
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.ml import predicted_counts
+from sparsefield.rf.units import UnitsML
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-fit = load(MLFit, snakemake.input.fit)
+session, index, recording = load_unit(snakemake)
+binned = load(UnitCounts, snakemake.input.counts).unit(index)
+fit = load(UnitsML, snakemake.input.fit).unit(index)
 predicted = predicted_counts(fit, fit.best_lag, recording.stimulus, binned.durations)
 figure = overview_figure(
     recording.stimulus_frames()[0],

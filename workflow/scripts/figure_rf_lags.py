@@ -1,18 +1,17 @@
 """The ML receptive field at every lag on one shared colour scale."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
 import numpy as np
 
-from sparsefield.io import Recording
 from sparsefield.plots import rf_lags_figure, save_figure
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.ml import MLFit
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.units import UnitsML
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-fit = load(MLFit, snakemake.input.fit)
+session, index, recording = load_unit(snakemake)
+binned = load(UnitCounts, snakemake.input.counts).unit(index)
+fit = load(UnitsML, snakemake.input.fit).unit(index)
 figure = rf_lags_figure(
     fit.weights,
     fit.lags,

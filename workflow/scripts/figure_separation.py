@@ -1,18 +1,17 @@
 """Rank-1 space-time separation of a receptive field (ML or lasso)."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
 import numpy as np
 
-from sparsefield.io import Recording
 from sparsefield.plots import save_figure, separation_figure
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.separation import Separation
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.separation import UnitsSeparation
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-separation = load(Separation, snakemake.input.separation)
+session, index, recording = load_unit(snakemake)
+binned = load(UnitCounts, snakemake.input.counts).unit(index)
+separation = load(UnitsSeparation, snakemake.input.separation).unit(index)
 with np.load(snakemake.input.fit, allow_pickle=False) as fit:
     lags = fit["lags"]
 figure = separation_figure(

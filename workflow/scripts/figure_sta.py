@@ -1,13 +1,12 @@
 """Sub-frame spike-triggered average as z-scores over delay."""
-from _common import load, start
+from _common import load, load_unit, start
 
 start(snakemake)
 
-from sparsefield.io import Recording
 from sparsefield.plots import save_figure, sta_figure
-from sparsefield.rf.sta import STA
+from sparsefield.rf.units import UnitsSTA
 
-recording = load(Recording, snakemake.input.recording)
-sta = load(STA, snakemake.input.sta)
+session, index, recording = load_unit(snakemake)
+sta = load(UnitsSTA, snakemake.input.sta).unit(index)
 figure = sta_figure(sta.taus, sta.sta, sta.zscore, recording.frame_shape)
 save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

@@ -1,28 +1,30 @@
-"""Simulated recording: true receptive field beside the recovered one."""
-from _common import load, start
+"""Simulated unit: true receptive field beside the recovered one."""
+from _common import load, load_unit, start
 
 start(snakemake)
 
 import numpy as np
 import pandas as pd
 
-from sparsefield.io import Recording
 from sparsefield.plots import save_figure, truth_figure
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.ml import MLFit
-from sparsefield.rf.separation import Separation
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.separation import UnitsSeparation
+from sparsefield.rf.summary import truth_of_unit
+from sparsefield.rf.units import UnitsML
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-fit = load(MLFit, snakemake.input.fit)
-separation = load(Separation, snakemake.input.separation)
-metrics = pd.read_csv(snakemake.input.metrics, sep="\t").iloc[0]
-with np.load(snakemake.input.truth, allow_pickle=False) as truth:
-    true_spatial = truth["spatial"]
-    true_temporal = truth["temporal_lags"][fit.lags]
+session, index, recording = load_unit(snakemake)
+unit_id = int(session.unit_ids[index])
+binned = load(UnitCounts, snakemake.input.counts).unit(index)
+fit = load(UnitsML, snakemake.input.fit).unit(index)
+separation = load(UnitsSeparation, snakemake.input.separation).unit(index)
+table = pd.read_csv(snakemake.input.units, sep="\t")
+metrics = table[table["unit_id"] == unit_id].iloc[0]
+with np.load(snakemake.input.truth, allow_pickle=False) as arrays:
+    truth = truth_of_unit(dict(arrays), unit_id)
+true_temporal = np.asarray(truth["temporal_lags"])[fit.lags]
 best = fit.lag_position(fit.best_lag)
 figure = truth_figure(
-    true_spatial,
+    truth["spatial"],
     fit.weights[best],
     true_temporal,
     separation.temporal,
@@ -30,6 +32,6 @@ figure = truth_figure(
     recording.frame_shape,
     float(metrics["truth_spatial_corr_best_lag"]),
     float(metrics["truth_temporal_corr_svd"]),
-    f"{recording.recording_id} (best lag {fit.best_lag})",
+    f"{session.session_id} unit {unit_id} (best lag {fit.best_lag})",
 )
 save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

@@ -1,28 +1,35 @@
-"""Sub-frame spike-triggered average, its circular-shift z-scores and its separation."""
-from _common import load, start
+"""Sub-frame spike-triggered averages of one chunk of a session's units, their z-scores
+and separations."""
+from _common import load, start, unit_chunk
 
 start(snakemake)
 
 import logging
 
-from sparsefield.io import Recording, save_npz
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.separation import separate
-from sparsefield.rf.sta import spike_triggered_average
+from sparsefield.io import save_npz
+from sparsefield.io.session import Session
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.separation import separate_units
+from sparsefield.rf.units import sta_units
 
-recording = load(Recording, snakemake.input.recording)
-binned = load(BinnedCounts, snakemake.input.counts)
-sta = spike_triggered_average(
-    recording.spike_times,
+session = load(Session, snakemake.input.recording)
+binned = load(UnitCounts, snakemake.input.counts)
+units = unit_chunk(snakemake, session.n_units)
+spike_times, spike_offsets = session.spikes_of_units(units)
+sta = sta_units(
+    spike_times,
+    spike_offsets,
     binned.edges,
-    recording.stimulus,
+    session.stimulus,
     tau_max=snakemake.params.tau_max,
     tau_step=snakemake.params.tau_step,
     n_shifts=snakemake.params.n_shifts,
     seed=snakemake.params.seed,
+    null=snakemake.params.null,
 )
-# Separate the STA's deviation from its null mean (the STA expected without an RF).
-separation = separate(sta.sta - sta.null_mean, centering=snakemake.params.centering)
-logging.info("STA from %d spikes, %d circular shifts", sta.n_spikes, sta.n_shifts)
+# Separate each STA's deviation from its null mean (the STA expected without an RF).
+separation = separate_units(sta.sta - sta.null_mean, centering=snakemake.params.centering)
+logging.info("STAs of units %d..%d (%s null)", units.start, units.stop - 1,
+             snakemake.params.null)
 save_npz(snakemake.output.sta, sta.to_npz_dict())
 save_npz(snakemake.output.separation, separation.to_npz_dict())

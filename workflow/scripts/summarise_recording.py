@@ -1,48 +1,39 @@
-"""One row of summary numbers per recording, with truth metrics when simulated."""
+"""One row of summary numbers per unit of a session, with truth metrics when simulated."""
 from _common import load, start
 
 start(snakemake)
 
+import logging
+
 import numpy as np
 import pandas as pd
 
-from sparsefield.io import Recording
-from sparsefield.rf.binning import BinnedCounts
-from sparsefield.rf.lasso_lags import LassoLags
-from sparsefield.rf.metrics import recovery_metrics, separation_metrics
-from sparsefield.rf.ml import MLFit
-from sparsefield.rf.separation import Separation
-from sparsefield.rf.sta import STA
-from sparsefield.rf.summary import lasso_summary, recording_summary
+from sparsefield.io.session import Session
+from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.separation import UnitsSeparation
+from sparsefield.rf.summary import unit_table
+from sparsefield.rf.units import UnitsLasso, UnitsML, UnitsSTA
 
-recording = load(Recording, snakemake.input.recording)
-fit = load(MLFit, snakemake.input.fit)
-ml_separation = load(Separation, snakemake.input.ml_separation)
-sta = load(STA, snakemake.input.sta)
-sta_separation = load(Separation, snakemake.input.sta_separation)
-lasso = load(LassoLags, snakemake.input.lasso)
-lasso_separation = load(Separation, snakemake.input.lasso_separation)
-summary = recording_summary(
-    recording,
-    load(BinnedCounts, snakemake.input.counts),
-    fit,
-    ml_separation,
-    sta,
-    sta_separation,
-)
-summary.update(lasso_summary(lasso, lasso_separation, recording.frame_shape))
+session = load(Session, snakemake.input.recording)
+truth = None
 if "truth" in snakemake.input.keys():
     with np.load(snakemake.input.truth, allow_pickle=False) as arrays:
         truth = dict(arrays)
-    metrics = recovery_metrics(
-        truth,
-        fit,
-        ml_separation.temporal,
-        sta_separation.spatial,
-        sta_separation.temporal,
-        sta.taus,
-    )
-    for key, value in separation_metrics(truth, lasso.lags, lasso_separation).items():
-        metrics[f"lasso_{key}"] = value
-    summary.update({f"truth_{key}": value for key, value in metrics.items()})
-pd.DataFrame([summary]).to_csv(snakemake.output[0], sep="\t", index=False, float_format="%.6g")
+rows = unit_table(
+    session,
+    load(UnitCounts, snakemake.input.counts),
+    load(UnitsML, snakemake.input.fit),
+    load(UnitsSeparation, snakemake.input.ml_separation),
+    load(UnitsSTA, snakemake.input.sta),
+    load(UnitsSeparation, snakemake.input.sta_separation),
+    load(UnitsLasso, snakemake.input.lasso),
+    load(UnitsSeparation, snakemake.input.lasso_separation),
+    truth=truth,
+)
+for row in rows:
+    if not row["fitted"]:
+        logging.warning("unit %d not fitted: %s", row["unit_id"], row["why"])
+    elif row.get("flags"):
+        logging.warning("unit %d: %s (the estimate sits at the end of the fitted lags or "
+                        "delays; consider a longer window)", row["unit_id"], row["flags"])
+pd.DataFrame(rows).to_csv(snakemake.output[0], sep="\t", index=False, float_format="%.6g")

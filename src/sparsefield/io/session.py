@@ -185,6 +185,24 @@ class Session(NpzMixin):
         """
         return self.spike_times[self.spike_offsets[unit]:self.spike_offsets[unit + 1]]
 
+    def spikes_of_units(self, units):
+        """Spike times and offsets of a consecutive range of units.
+
+        Parameters
+        ----------
+        units : slice
+            Unit positions ``units.start .. units.stop - 1`` (step 1).
+
+        Returns
+        -------
+        spike_times : ndarray of shape (n_chunk_spikes,)
+        spike_offsets : ndarray of shape (n_chunk_units + 1,), int64
+            Starting at 0, as :attr:`spike_offsets` does for the whole session.
+        """
+        first, last = self.spike_offsets[units.start], self.spike_offsets[units.stop]
+        return (self.spike_times[first:last],
+                self.spike_offsets[units.start:units.stop + 1] - first)
+
     def unit_index(self, unit_id):
         """Position of the unit with id ``unit_id``.
 

@@ -9,15 +9,22 @@ Conventions used throughout :mod:`sparsefield.rf`:
   edge at the last trigger plus the median trigger interval.
 - Spikes before ``edges[0]`` or at/after ``edges[-1]`` are not dropped
   silently: :func:`bin_spikes` reports them as ``n_before`` and ``n_after``.
+
+Many units under one stimulus (a session) keep their spike times concatenated:
+``spike_times`` of shape (n_spikes,), each unit's block sorted, and
+``spike_offsets`` of shape (n_units + 1,) such that unit ``u`` is
+``spike_times[spike_offsets[u]:spike_offsets[u + 1]]``
+(:func:`check_unit_spikes`).  :func:`bin_units` counts them all at once.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from sparsefield._checks import as_times
+from sparsefield._checks import as_int, as_times
 from sparsefield._npz import NpzMixin
-from sparsefield.rf._binning_kernels import count_sorted
+from sparsefield.errors import InputError
+from sparsefield.rf._binning_kernels import count_sorted, count_units_sorted
 
 
 def frame_edges(trigger_times):
@@ -114,4 +121,177 @@ def bin_spikes(spike_times, trigger_times):
         durations=np.diff(edges),
         n_before=int(n_before),
         n_after=int(n_after),
+    )
+
+
+def check_unit_spikes(spike_times, spike_offsets):
+    """Check the concatenated spike times of a session's units once.
+
+    Parameters
+    ----------
+    spike_times : array_like of shape (n_spikes,)
+        Spike times in seconds, finite; unit ``u``'s block
+        ``spike_times[spike_offsets[u]:spike_offsets[u + 1]]`` sorted
+        (non-decreasing).  Blocks need not be in any order between units.
+    spike_offsets : array_like of int of shape (n_units + 1,)
+        Non-decreasing, ``spike_offsets[0] == 0`` and
+        ``spike_offsets[-1] == n_spikes``; a unit without spikes has two equal
+        offsets.  ``n_units >= 1``.
+
+    Returns
+    -------
+    spike_times : ndarray of shape (n_spikes,), float64, C-contiguous
+    spike_offsets : ndarray of shape (n_units + 1,), int64, C-contiguous
+
+    Raises
+    ------
+    InputError
+        On a non-finite spike time, an inconsistent ``spike_offsets`` or a
+        unit whose block is not sorted (the unit and the first offending pair
+        are named).
+    """
+    spike_times = as_times(spike_times, "spike_times", what="spike time")
+    offsets = np.asarray(spike_offsets)
+    if offsets.ndim != 1 or offsets.size < 2 or offsets.dtype.kind not in "iu":
+        raise InputError(
+            "spike_offsets",
+            f"expected a 1-D integer array of n_units + 1 >= 2 entries, got shape "
+            f"{offsets.shape} and dtype {offsets.dtype}",
+        )
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    n_spikes = spike_times.size
+    if offsets[0] != 0 or offsets[-1] != n_spikes:
+        raise InputError(
+            "spike_offsets",
+            f"must start at 0 and end at the number of spike times ({n_spikes}), got "
+            f"{int(offsets[0])} ... {int(offsets[-1])}",
+        )
+    steps = np.diff(offsets)
+    if np.any(steps < 0):
+        unit = int(np.flatnonzero(steps < 0)[0])
+        raise InputError(
+            "spike_offsets",
+            f"must be non-decreasing, but unit {unit} (0-based index) would run from "
+            f"{int(offsets[unit])} to {int(offsets[unit + 1])}",
+        )
+    if n_spikes >= 2:
+        backwards = np.diff(spike_times) < 0
+        # A step from the last spike of one unit to the first of the next is allowed.
+        starts = offsets[1:-1]
+        backwards[starts[(starts >= 1) & (starts < n_spikes)] - 1] = False
+        if np.any(backwards):
+            index = int(np.flatnonzero(backwards)[0])
+            unit = int(np.searchsorted(offsets, index, side="right") - 1)
+            within = index - int(offsets[unit])
+            raise InputError(
+                "spike_times",
+                f"unit {unit} (0-based index): spike times are not sorted; its spike "
+                f"{within} is {spike_times[index]:.10g} s and spike {within + 1} is "
+                f"{spike_times[index + 1]:.10g} s",
+            )
+    return spike_times, offsets
+
+
+@dataclass(frozen=True)
+class UnitCounts(NpzMixin):
+    """Spike counts per stimulus frame of every unit of a session.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_frames, n_units), int64
+        ``counts[i, u]``: spikes of unit ``u`` in ``[edges[i], edges[i + 1])``.
+    edges : ndarray of shape (n_frames + 1,), float64
+        Frame boundaries in seconds (see :func:`frame_edges`).
+    durations : ndarray of shape (n_frames,), float64
+        ``np.diff(edges)``.
+    n_before : ndarray of shape (n_units,), int64
+        Spikes of each unit before ``edges[0]``.
+    n_after : ndarray of shape (n_units,), int64
+        Spikes of each unit at or after ``edges[-1]``.
+
+    Notes
+    -----
+    ``counts.sum(axis=0) + n_before + n_after`` is each unit's number of spikes.
+    """
+
+    counts: np.ndarray
+    edges: np.ndarray
+    durations: np.ndarray
+    n_before: np.ndarray
+    n_after: np.ndarray
+
+    @property
+    def n_units(self):
+        """Number of units (columns of :attr:`counts`)."""
+        return self.counts.shape[1]
+
+    def unit(self, index):
+        """The counts of one unit, as :func:`bin_spikes` returns them.
+
+        Parameters
+        ----------
+        index : int
+            0-based unit index.
+
+        Returns
+        -------
+        BinnedCounts
+            Equal to ``bin_spikes(spike_times of that unit, trigger_times)``.
+        """
+        index = as_int(index, "unit", 0, self.n_units - 1)
+        return BinnedCounts(
+            counts=np.ascontiguousarray(self.counts[:, index]),
+            edges=self.edges,
+            durations=self.durations,
+            n_before=int(self.n_before[index]),
+            n_after=int(self.n_after[index]),
+        )
+
+
+def bin_units(spike_times, spike_offsets, trigger_times):
+    """Count the spikes of every unit of a session in each stimulus frame.
+
+    Parameters
+    ----------
+    spike_times : ndarray of shape (n_spikes,)
+        Spike times in seconds of all units, concatenated; each unit's block
+        sorted (see :func:`check_unit_spikes`).
+    spike_offsets : ndarray of int of shape (n_units + 1,)
+        Unit ``u`` is ``spike_times[spike_offsets[u]:spike_offsets[u + 1]]``.
+    trigger_times : ndarray of shape (n_triggers,)
+        Frame-flip times in seconds, strictly increasing, ``n_triggers >= 2``.
+
+    Returns
+    -------
+    UnitCounts
+        ``n_frames = n_triggers``; ``result.unit(u)`` equals
+        ``bin_spikes(spike_times[spike_offsets[u]:spike_offsets[u + 1]],
+        trigger_times)`` exactly (same rules for spikes on edges, before the
+        first and at or after the last edge; a unit without spikes gets zeros).
+
+    Raises
+    ------
+    InputError
+        See :func:`check_unit_spikes` and :func:`frame_edges`.
+
+    Notes
+    -----
+    One numba kernel call for all units; per unit it takes a merge walk
+    (O(n_spikes + n_frames)) or a binary search, whichever is cheaper for that
+    unit's number of spikes (a unit with few spikes costs O(n_spikes log
+    n_frames), not O(n_frames)).
+    """
+    spike_times, spike_offsets = check_unit_spikes(spike_times, spike_offsets)
+    edges = frame_edges(trigger_times)
+    n_units = spike_offsets.size - 1
+    counts = np.zeros((n_units, edges.size - 1), dtype=np.int64)
+    n_before = np.zeros(n_units, dtype=np.int64)
+    n_after = np.zeros(n_units, dtype=np.int64)
+    count_units_sorted(spike_times, spike_offsets, edges, counts, n_before, n_after)
+    return UnitCounts(
+        counts=np.ascontiguousarray(counts.T),
+        edges=edges,
+        durations=np.diff(edges),
+        n_before=n_before,
+        n_after=n_after,
     )

@@ -11,18 +11,21 @@ def correlation(a, b):
     Parameters
     ----------
     a, b : array_like
-        Same number of elements (>= 2).
+        Same number of elements (>= 1).
 
     Returns
     -------
     float
-        In [-1, 1]; NaN when either array is constant.
+        In [-1, 1]; NaN when either array is constant, or has a single element (a
+        full-field stimulus's one-pixel "map": there is no spatial shape to compare).
     """
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()
-    if a.size != b.size or a.size < 2:
-        raise InputError("correlation", f"needs two arrays of the same size >= 2, got "
+    if a.size != b.size or a.size < 1:
+        raise InputError("correlation", f"needs two arrays of the same size >= 1, got "
                          f"{a.size} and {b.size} elements")
+    if a.size == 1:
+        return float("nan")
     a = a - a.mean()
     b = b - b.mean()
     denominator = np.sqrt(np.dot(a, a) * np.dot(b, b))
@@ -59,7 +62,8 @@ def recovery_metrics(truth, fit, ml_temporal, sta_spatial, sta_temporal, sta_tau
         ``best_lag`` (int): :attr:`MLFit.best_lag`, the lag whose weight
         vector has the largest Euclidean norm.
         ``spatial_corr_best_lag``: correlation of the ML weights at
-        ``best_lag`` with ``truth["spatial"]``.
+        ``best_lag`` with the true weights there, ``truth["spatial"]`` times the
+        sign of ``truth["temporal_lags"]`` at that lag (negative for an OFF unit).
         ``temporal_corr_svd``: correlation of ``ml_temporal`` with
         ``truth["temporal_lags"]`` at the same lags.
         ``sta_spatial_corr``: correlation of ``sta_spatial`` with
@@ -86,9 +90,13 @@ def recovery_metrics(truth, fit, ml_temporal, sta_spatial, sta_temporal, sta_tau
     position = {lag: index for index, lag in enumerate(truth_lags.tolist())}
     truth_at_lags = truth_temporal[[position[lag] for lag in lags.tolist()]]
     truth_sta = np.interp(sta_taus, truth_taus, np.asarray(truth["sta_temporal"]))
+    # The true weights at a lag are temporal_lags[lag] * spatial: an OFF unit's (or a
+    # rebound lag's) map is the spatial map with its sign flipped.
+    sign_at_best = 1.0 if truth_temporal[position[best_lag]] >= 0 else -1.0
     return {
         "best_lag": best_lag,
-        "spatial_corr_best_lag": correlation(fit.weights[fit.lag_position(best_lag)], spatial),
+        "spatial_corr_best_lag": correlation(fit.weights[fit.lag_position(best_lag)],
+                                             sign_at_best * spatial),
         "temporal_corr_svd": correlation(ml_temporal, truth_at_lags),
         "sta_spatial_corr": correlation(sta_spatial, spatial),
         "sta_temporal_corr": correlation(sta_temporal, truth_sta),

@@ -230,34 +230,9 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     n_iter = np.empty(n_lags, dtype=np.int64)
     with threadpool_limits(limits=1, user_api="blas"):
         for position, lag in enumerate(lag_list):
-            problem = PoissonProblem.from_checked(
-                *_pair_at_lag(lag, centred, counts, durations)
+            weights[position], intercepts[position], nll[position], n_iter[position] = (
+                _fit_lag_centred(centred, counts, durations, lag, max_iter, tol)
             )
-            total_counts = problem.counts.sum()
-            if total_counts <= 0:
-                raise InputError(
-                    "counts", f"no spikes in frames {lag}..{n_frames - 1} (lag {lag})"
-                )
-            theta_start = np.zeros(n_pixels + 1)
-            theta_start[-1] = np.log(total_counts / problem.durations.sum())
-            result = minimize(
-                problem.nll_grad_theta,
-                theta_start,
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
-            )
-            if not result.success:
-                raise FitError(
-                    f"ML fit at lag {lag} did not converge after {result.nit} iterations: "
-                    f"{result.message}"
-                )
-            if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
-                raise FitError(f"ML fit at lag {lag} gave non-finite values: {result.message}")
-            weights[position] = result.x[:-1]
-            intercepts[position] = result.x[-1]
-            nll[position] = result.fun
-            n_iter[position] = result.nit
     return MLFit(
         lags=np.asarray(lag_list, dtype=np.int64),
         weights=weights,
@@ -267,6 +242,69 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
         converged=np.ones(n_lags, dtype=bool),
         stimulus_mean=stimulus_mean,
     )
+
+
+def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML fit"):
+    """L-BFGS-B fit at one lag on an already centred stimulus (the one place it is written).
+
+    The per-lag step of :func:`fit_ml`, shared with
+    :func:`sparsefield.rf.units.fit_ml_units` so that a population of units
+    centres the stimulus once.  Trusts its inputs (checked by the caller); call
+    it inside ``threadpool_limits(limits=1, user_api="blas")`` (see
+    :func:`fit_ml`, Notes).
+
+    Parameters
+    ----------
+    centred : ndarray of shape (n_frames, n_pixels)
+        Stimulus minus its per-pixel mean, float64, C-contiguous.
+    counts, durations : ndarray of shape (n_frames,)
+        float64, checked (counts >= 0, durations > 0).
+    lag : int
+        ``0 <= lag < n_frames``.
+    max_iter : int
+    tol : float
+        As in :func:`fit_ml`.
+    label : str, default "ML fit"
+        What the error messages call this fit (e.g. ``"unit 3: ML fit"``).
+
+    Returns
+    -------
+    weights : ndarray of shape (n_pixels,)
+    intercept : float
+    nll : float
+        Mean negative log-likelihood per frame at the optimum.
+    n_iter : int
+        L-BFGS-B iterations.
+
+    Raises
+    ------
+    InputError
+        If there is no spike in frames ``lag ..``.
+    FitError
+        If L-BFGS-B does not converge or returns non-finite values.
+    """
+    n_frames, n_pixels = centred.shape
+    problem = PoissonProblem.from_checked(*_pair_at_lag(lag, centred, counts, durations))
+    total_counts = problem.counts.sum()
+    if total_counts <= 0:
+        raise InputError("counts", f"no spikes in frames {lag}..{n_frames - 1} (lag {lag})")
+    theta_start = np.zeros(n_pixels + 1)
+    theta_start[-1] = np.log(total_counts / problem.durations.sum())
+    result = minimize(
+        problem.nll_grad_theta,
+        theta_start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "ftol": tol, "gtol": tol},
+    )
+    if not result.success:
+        raise FitError(
+            f"{label} at lag {lag} did not converge after {result.nit} iterations: "
+            f"{result.message}"
+        )
+    if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
+        raise FitError(f"{label} at lag {lag} gave non-finite values: {result.message}")
+    return result.x[:-1], float(result.x[-1]), float(result.fun), int(result.nit)
 
 
 def predicted_counts(fit, lag, stimulus, durations):

@@ -116,3 +116,68 @@ def separate(matrix, centering="none"):
         explained=float(singular_values[0] ** 2 / total),
         centering=centering,
     )
+
+
+@dataclass(frozen=True)
+class UnitsSeparation(NpzMixin):
+    """Rank-1 separations of the receptive fields of many units.
+
+    Attributes
+    ----------
+    spatial : ndarray of shape (n_units, n_pixels)
+    temporal : ndarray of shape (n_units, n_lags)
+    singular_value, explained : ndarray of shape (n_units,)
+    centering : str
+
+    Units without a receptive field (not fitted: NaN input) have NaN rows.
+    """
+
+    #: Fields with a leading units axis (``centering`` is shared).
+    UNIT_FIELDS = ("spatial", "temporal", "singular_value", "explained")
+
+    spatial: np.ndarray
+    temporal: np.ndarray
+    singular_value: np.ndarray
+    explained: np.ndarray
+    centering: str
+
+    def unit(self, index):
+        """The :class:`Separation` of the unit at position ``index``."""
+        return Separation(spatial=self.spatial[index], temporal=self.temporal[index],
+                          singular_value=float(self.singular_value[index]),
+                          explained=float(self.explained[index]), centering=self.centering)
+
+
+def separate_units(matrices, centering="none"):
+    """:func:`separate` applied to every unit's receptive field.
+
+    Parameters
+    ----------
+    matrices : ndarray of shape (n_units, n_lags, n_pixels)
+        One ``(n_lags, n_pixels)`` receptive field per unit; a unit whose
+        matrix holds NaN (not fitted) gets NaN rows.
+    centering : {"none", "pixel", "global"}
+
+    Returns
+    -------
+    UnitsSeparation
+    """
+    matrices = np.asarray(matrices, dtype=np.float64)
+    if matrices.ndim != 3:
+        raise InputError("matrices", f"expected shape (n_units, n_lags, n_pixels), got "
+                         f"{matrices.shape}")
+    n_units, n_lags, n_pixels = matrices.shape
+    spatial = np.full((n_units, n_pixels), np.nan)
+    temporal = np.full((n_units, n_lags), np.nan)
+    singular_value = np.full(n_units, np.nan)
+    explained = np.full(n_units, np.nan)
+    for index in range(n_units):
+        if not np.all(np.isfinite(matrices[index])):
+            continue
+        result = separate(matrices[index], centering)
+        spatial[index], temporal[index] = result.spatial, result.temporal
+        singular_value[index], explained[index] = result.singular_value, result.explained
+    if centering not in CENTERINGS:
+        raise InputError("centering", f"must be one of {CENTERINGS}, got {centering!r}")
+    return UnitsSeparation(spatial=spatial, temporal=temporal, singular_value=singular_value,
+                           explained=explained, centering=centering)

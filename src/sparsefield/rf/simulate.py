@@ -718,8 +718,9 @@ def session_models(frame_shape=(20, 15), *, n_units=36, n_sparse=3, n_frames=400
     the border, centre SD 0.4 lattice spacing), and ``n_units // 4`` Gabor units
     with evenly spread orientations (+- 10 degrees) at random places.
     Latencies are spread evenly over 0.05-0.3 s (shuffled), so that with
-    0.2 s frames some units peak at lag 0 and most at lag 1; gains are
-    0.6-1.2.  Mean rates are log-uniform in 2-20 Hz except for ``n_sparse``
+    0.2 s frames some units peak at lag 0 and most at lag 1; gains (the SD
+    of the log rate) are 1.0-1.4, as strong as the single default neurons'
+    1.  Mean rates are log-uniform in 2-20 Hz except for ``n_sparse``
     units, whose expected spike counts over ``n_frames`` frames of
     ``mean_frame_duration`` are spread over 10-30 (units a workflow should
     flag as too sparse to fit).
@@ -785,7 +786,7 @@ def session_models(frame_shape=(20, 15), *, n_units=36, n_sparse=3, n_frames=400
         })
 
     latencies = rng.permutation(np.linspace(0.05, 0.3, n_units))
-    gains = rng.uniform(0.6, 1.2, n_units)
+    gains = rng.uniform(1.0, 1.4, n_units)  # as strong as the single default neurons (gain 1)
     mean_rates = np.exp(rng.uniform(np.log(2.0), np.log(20.0), n_units))
     mean_rates[rng.choice(n_units, size=n_sparse, replace=False)] = \
         np.linspace(10.0, 30.0, n_sparse) / duration

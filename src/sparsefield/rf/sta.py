@@ -9,9 +9,10 @@ from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.rf._sta_kernels import shifted_frame_counts
 
-# Shifts per block of the null computation (bounds memory to about
-# _SHIFT_BLOCK * n_taus * n_frames * 8 bytes).
+# Shifts per block of the null computation: at most _SHIFT_BLOCK, and fewer when
+# one block's counts (block * n_frames * n_taus * 8 bytes) would pass _BLOCK_BYTES.
 _SHIFT_BLOCK = 16
+_BLOCK_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -104,36 +105,114 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     tau_max = as_float(tau_max, "tau_max", minimum=0)
     n_shifts = as_int(n_shifts, "n_shifts", 2)
 
+    offsets = _shift_offsets(edges, tau_max, n_shifts, seed)
+    inside = np.sort(spike_times[(spike_times >= edges[0]) & (spike_times < edges[-1])])
+    if inside.size == 0:
+        raise InputError("spike_times", "no spike falls inside the frame edges")
+
+    taus = _delay_grid(tau_max, tau_step)
+    sta, null_mean, null_std, zscore = _shift_null(inside, offsets, edges, taus, stimulus)
+    return STA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
+               n_spikes=int(inside.size), n_shifts=n_shifts)
+
+
+# ----------------------------------------------------------------------------
+# Pieces shared with sparsefield.rf.units.sta_units (inputs already checked)
+
+
+def _delay_grid(tau_max, tau_step):
+    """Delays ``0, tau_step, ..., tau_max`` in seconds, shape (n_taus,).
+
+    ``n_taus = floor(tau_max / tau_step + 1e-9) + 1`` (``tau_max`` is included
+    despite rounding).
+    """
+    n_taus = int(np.floor(tau_max / tau_step + 1e-9)) + 1
+    return np.arange(n_taus) * tau_step
+
+
+def _shift_offsets(edges, tau_max, n_shifts, seed):
+    """Offsets of the shift null: 0 (the data) then ``n_shifts`` random shifts.
+
+    Parameters
+    ----------
+    edges : ndarray of shape (n_frames + 1,)
+    tau_max : float
+    n_shifts : int
+    seed : int or None
+        Seed of ``np.random.default_rng``; the same seed gives the same offsets
+        for any spike train on the same edges.
+
+    Returns
+    -------
+    offsets : ndarray of shape (n_shifts + 1,)
+        ``0``, then uniform draws from ``[m, period - m]`` (see
+        :func:`spike_triggered_average`).
+
+    Raises
+    ------
+    InputError
+        If the recording is not longer than ``2 m``.
+    """
     period = edges[-1] - edges[0]
     margin = max(1.0, 2.0 * tau_max)
     if period <= 2.0 * margin:
         raise InputError("edges", f"the recording ({period:.3g} s) must be longer "
                          f"than {2 * margin:.3g} s for the shift null")
-    inside = np.sort(spike_times[(spike_times >= edges[0]) & (spike_times < edges[-1])])
-    if inside.size == 0:
-        raise InputError("spike_times", "no spike falls inside the frame edges")
-
-    n_taus = int(np.floor(tau_max / tau_step + 1e-9)) + 1
-    taus = np.arange(n_taus) * tau_step
     rng = np.random.default_rng(seed)
-    offsets = np.concatenate(([0.0], rng.uniform(margin, period - margin, size=n_shifts)))
+    return np.concatenate(([0.0], rng.uniform(margin, period - margin, size=n_shifts)))
 
+
+def _shifted_averages(inside, offsets, edges, taus, stimulus):
+    """STA of the spike train shifted circularly by each offset.
+
+    Parameters
+    ----------
+    inside : ndarray of shape (n_spikes,)
+        Sorted spike times inside ``[edges[0], edges[-1])``.
+    offsets : ndarray of shape (n_offsets,)
+    edges : ndarray of shape (n_frames + 1,)
+    taus : ndarray of shape (n_taus,)
+    stimulus : ndarray of shape (n_frames, n_pixels)
+
+    Returns
+    -------
+    averages : ndarray of shape (n_offsets, n_taus, n_pixels)
+        NaN at a tau where no spike saw a frame.
+    """
     n_frames, n_pixels = stimulus.shape
-    averages = np.empty((n_shifts + 1, n_taus, n_pixels))
-    for first in range(0, n_shifts + 1, _SHIFT_BLOCK):
-        block = offsets[first:first + _SHIFT_BLOCK]
+    n_taus = taus.size
+    n_offsets = offsets.size
+    block_size = int(np.clip(_BLOCK_BYTES // (8 * n_frames * n_taus), 1, _SHIFT_BLOCK))
+    averages = np.empty((n_offsets, n_taus, n_pixels))
+    for first in range(0, n_offsets, block_size):
+        block = offsets[first:first + block_size]
         counts = np.zeros((block.size, n_frames, n_taus))
         shifted_frame_counts(inside, block, edges, taus, counts)
         n_used = counts.sum(axis=1)
         sums = np.matmul(counts.transpose(0, 2, 1), stimulus)
         with np.errstate(invalid="ignore", divide="ignore"):
             averages[first:first + block.size] = sums / n_used[:, :, None]
+    return averages
 
+
+def _zscore_map(sta, null_mean, null_std):
+    """``(sta - null_mean) / null_std``, 0 where ``null_std`` is not positive."""
+    zscore = np.zeros_like(sta)
+    np.divide(sta - null_mean, null_std, out=zscore, where=null_std > 0)
+    return zscore
+
+
+def _shift_null(inside, offsets, edges, taus, stimulus):
+    """The STA and its shift null from :func:`_shifted_averages` (offset 0 first).
+
+    Returns
+    -------
+    sta, null_mean, null_std, zscore : ndarray of shape (n_taus, n_pixels)
+        ``null_std`` with ddof=1 over the shifts.
+    """
+    averages = _shifted_averages(inside, offsets, edges, taus, stimulus)
     sta = averages[0]
     null = averages[1:]
     null_mean = null.mean(axis=0)
     null_std = null.std(axis=0, ddof=1)
-    zscore = np.zeros_like(sta)
-    np.divide(sta - null_mean, null_std, out=zscore, where=null_std > 0)
-    return STA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
-               n_spikes=int(inside.size), n_shifts=n_shifts)
+    return sta, null_mean, null_std, _zscore_map(sta, null_mean, null_std)

@@ -121,3 +121,193 @@ def lasso_summary(lasso, separation, frame_shape):
         "lasso_peak_lag": peak_lag,
         "lasso_separation_explained": float(separation.explained),
     }
+
+
+# --- sessions of many units ------------------------------------------------------------
+
+
+def fitted_units(counts, min_spikes):
+    """Which units have enough spikes to be fitted, and why the others are not.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_frames, n_units)
+        Spikes per frame and unit.
+    min_spikes : int
+        Fewest spikes (inside the frames) a fitted unit needs; at least 1.
+
+    Returns
+    -------
+    fitted : ndarray of shape (n_units,), bool
+    reasons : list of str
+        ``""`` for a fitted unit, else e.g. ``"12 spikes < min_spikes 50"``.
+    """
+    totals = np.asarray(counts).sum(axis=0)
+    needed = max(int(min_spikes), 1)
+    fitted = totals >= needed
+    reasons = ["" if ok else f"{int(total)} spikes < min_spikes {needed}"
+               for ok, total in zip(fitted, totals)]
+    return fitted, reasons
+
+
+def session_lags(lags, window, min_lags, durations, source):
+    """The frame lags to fit: ``lags`` as given, or those covering ``window`` seconds.
+
+    Parameters
+    ----------
+    lags : sequence of int or None
+        Explicit frame lags (config ``rf.lags``/``lasso.lags``), or None.
+    window : (float, float)
+        Delays in seconds to cover when ``lags`` is None.
+    min_lags : int
+        Fewest lags when they come from ``window``.
+    durations : ndarray of shape (n_frames,)
+        Frame durations in seconds; their median converts seconds to frames.
+    source : str
+        Config section named in errors (``"config rf"``).
+
+    Returns
+    -------
+    lags : ndarray of shape (n_lags,), int64
+
+    Raises
+    ------
+    InputError
+        When a lag leaves fewer than 10 frames to fit (the recording is too short
+        for the lags asked for).
+    """
+    from sparsefield.errors import InputError
+    from sparsefield.rf.lags import lags_from_window
+
+    durations = np.asarray(durations, dtype=np.float64)
+    if lags:
+        lags = np.asarray(lags, dtype=np.int64)
+    else:
+        lags = np.asarray(lags_from_window(tuple(window), float(np.median(durations)),
+                                           min_lags=min_lags), dtype=np.int64)
+    if durations.size - int(lags.max()) < 10:
+        raise InputError(source, f"lag {int(lags.max())} leaves {durations.size - lags.max()} "
+                         f"of the session's {durations.size} frames to fit; use shorter lags "
+                         "(lags or window) or a longer recording")
+    return lags
+
+
+def truth_of_unit(truth, unit_id):
+    """One unit's ground truth from a truth archive.
+
+    Parameters
+    ----------
+    truth : mapping of str to ndarray
+        A one-neuron truth (:func:`sparsefield.rf.simulate.simulate_recording`) or a
+        session truth: ``unit_ids`` plus each unit's arrays under ``u<id>_<name>``.
+    unit_id : int
+
+    Returns
+    -------
+    dict or None
+        The unit's truth (one-neuron layout), or None when the archive has none for it.
+    """
+    if "unit_ids" not in truth:
+        return dict(truth)
+    prefix = f"u{int(unit_id)}_"
+    found = {key[len(prefix):]: value for key, value in truth.items() if key.startswith(prefix)}
+    return found or None
+
+
+def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
+               lasso_separation, truth=None):
+    """One row of summary numbers per unit of a session.
+
+    Parameters
+    ----------
+    session : sparsefield.io.session.Session
+    binned : sparsefield.rf.binning.UnitCounts
+    ml : sparsefield.rf.units.UnitsML
+    ml_separation, sta_separation, lasso_separation : sparsefield.rf.separation.UnitsSeparation
+    sta : sparsefield.rf.units.UnitsSTA
+    lasso : sparsefield.rf.units.UnitsLasso
+    truth : mapping, optional
+        Ground truth of a simulated session (:func:`truth_of_unit`).
+
+    Returns
+    -------
+    rows : list of dict
+        Per unit: ``recording_id``, ``unit_id``, ``label``, ``n_spikes`` (inside the
+        frames), ``spikes_left_out``, ``mean_rate_hz``, ``fitted`` and ``why`` (why
+        not), then for fitted units what :func:`recording_summary` and
+        :func:`lasso_summary` give, ``best_lag_ms``, ``lasso_cv_gain`` (held-out gain
+        over a constant rate at the chosen penalty, nats per frame summed over lags),
+        ``rf_centre_row``/``rf_centre_col`` (moment fit of the lasso spatial map),
+        ``flags`` (``best_lag_last``, ``sta_peak_first``...: the estimate sits at the
+        end of what was fitted, so the lags or delays may be too short) and, with a
+        truth, ``truth_*`` recovery metrics.
+    """
+    from sparsefield.rf.lags import edge_lag_flags
+    from sparsefield.rf.metrics import recovery_metrics, separation_metrics
+    from sparsefield.rf.shape import moment_fit
+
+    fitted, reasons = fitted_units(binned.counts, session.min_spikes)
+    total_time = float(binned.durations.sum())
+    frame_duration = float(np.median(binned.durations))
+    rows = []
+    for index, unit_id in enumerate(session.unit_ids.tolist()):
+        n_spikes = int(binned.counts[:, index].sum())
+        row = {
+            "recording_id": session.session_id,
+            "unit_id": int(unit_id),
+            "label": str(session.unit_labels[index]) if session.unit_labels.size else "",
+            "n_spikes": n_spikes,
+            "spikes_left_out": int(session.n_spikes_left_out[index]),
+            "n_frames": int(binned.counts.shape[0]),
+            "frames_left_out": int(session.n_frames_left_out),
+            "mean_rate_hz": n_spikes / total_time,
+            "fitted": bool(fitted[index]),
+            "why": reasons[index],
+        }
+        if not fitted[index]:
+            rows.append(row)
+            continue
+        recording = session.unit_recording(index)
+        unit_ml, unit_sta, unit_lasso = ml.unit(index), sta.unit(index), lasso.unit(index)
+        numbers = recording_summary(recording, binned.unit(index), unit_ml,
+                                    ml_separation.unit(index), unit_sta,
+                                    sta_separation.unit(index))
+        for key in ("recording_id", "n_spikes", "n_triggers", "n_frames_used",
+                    "n_frames_dropped", "spikes_counted", "spikes_before", "spikes_after",
+                    "mean_rate_hz"):
+            numbers.pop(key, None)
+        row.update(numbers)
+        row["best_lag_ms"] = 1000.0 * row["best_lag"] * frame_duration
+        row.update(lasso_summary(unit_lasso, lasso_separation.unit(index), session.frame_shape))
+        row["lasso_cv_gain"] = float(unit_lasso.total_gain_mean[unit_lasso.index_chosen])
+        spatial = lasso_separation.spatial[index]
+        if np.any(spatial) and np.all(np.isfinite(spatial)):
+            # |map|: the centre of the whole RF (a Gabor's envelope, not its strongest lobe)
+            fit = moment_fit(np.abs(spatial), session.frame_shape)
+            row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in fit.centre)
+        flags = []
+        best_position = unit_ml.lag_position(unit_ml.best_lag)
+        edge = edge_lag_flags(best_position, unit_ml.lags.size,
+                              first_is_edge=bool(unit_ml.lags[0] > 0))
+        if edge:
+            flags.append(f"best_lag_{edge}")
+        tau_index = peak_pixel(unit_sta.zscore, session.frame_shape)[0]
+        edge = edge_lag_flags(tau_index, unit_sta.taus.size)
+        if edge:
+            flags.append(f"sta_peak_{edge}")
+        row["flags"] = " ".join(flags)
+        unit_truth = truth_of_unit(truth, unit_id) if truth is not None else None
+        if unit_truth is not None:
+            metrics = recovery_metrics(unit_truth, unit_ml, ml_separation.temporal[index],
+                                       sta_separation.spatial[index],
+                                       sta_separation.temporal[index], unit_sta.taus)
+            for key, value in separation_metrics(unit_truth, unit_lasso.lags,
+                                                 lasso_separation.unit(index)).items():
+                metrics[f"lasso_{key}"] = value
+            if "model_center_row" in unit_truth and "rf_centre_row" in row:
+                metrics["centre_error_px"] = float(np.hypot(
+                    row["rf_centre_row"] - float(unit_truth["model_center_row"]),
+                    row["rf_centre_col"] - float(unit_truth["model_center_col"])))
+            row.update({f"truth_{key}": value for key, value in metrics.items()})
+        rows.append(row)
+    return rows

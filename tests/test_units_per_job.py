@@ -1,0 +1,31 @@
+"""sessions.units_per_job: a session's units fitted in chunks (one job each, in parallel
+on SLURM) and joined give the same bytes as one job for all units."""
+
+import pytest
+
+from conftest import TINY, copy_workflow, job_counts, result_hashes, run_snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+def _receptive_fields(hashes):
+    """The receptive-field results: everything but the sparse-coding branch and the
+    provenance records (whose config.yaml names units_per_job)."""
+    return {path: digest for path, digest in hashes.items()
+            if not path.startswith(("sparse/", "figures/sparse/"))
+            and "provenance/" not in path}
+
+
+def test_chunked_run_equals_the_unsplit_run_byte_for_byte(tiny_run, tmp_path):
+    workdir = copy_workflow(tmp_path)
+    settings = {**TINY, "sessions": {"units_per_job": 3}, "sparse": {"enabled": False}}
+    result = run_snakemake(workdir, "--configfile", write_config(workdir, settings))
+    assert result.returncode == 0, result.stderr[-4000:]
+    n_units = TINY["simulation"]["sessions"]["sim_session"]["n_units"]
+    chunks = sorted(path.name for path in (workdir / "logs/fit_lasso/sim_session").glob("*.log"))
+    assert chunks == [f"{chunk}.log" for chunk in range(-(-n_units // 3))]
+    assert not list((workdir / "results").rglob("chunks/*/*.npz"))  # temporary, removed
+    chunked = _receptive_fields(result_hashes(workdir))
+    unsplit = _receptive_fields(result_hashes(tiny_run))
+    assert sorted(chunked) == sorted(unsplit)
+    assert [path for path in chunked if chunked[path] != unsplit[path]] == []
