@@ -287,3 +287,27 @@ def test_full_field_vector_stimulus(tmp_path):
                             "stimulus_axes": "t"})
     assert session.frame_shape == (1, 1) and session.stimulus.shape == (600, 1)
     assert os.fspath(session.sources["triggers"]).startswith("frame_rate")
+
+
+def test_a_pause_in_the_frame_times_is_left_out_like_a_gap_between_trials(tmp_path):
+    """Two stimulus presentations in one NWB stimulus series, 10 s apart: the pause is
+    not one 10-second frame, and the spikes in it are left out and counted."""
+    from sparsefield.io.nwb import write_nwb_session
+
+    rng = np.random.default_rng(8)
+    frames = rng.integers(0, 2, (80, HEIGHT, WIDTH)).astype(np.uint8)
+    frame_times = np.concatenate([0.1 * np.arange(40), 14.0 + 0.1 * np.arange(40)])
+    train = np.sort(rng.uniform(0.0, 18.0, 300))
+    path = tmp_path / "two.nwb"
+    write_nwb_session(path, unit_ids=[4], spike_trains=[train], stimulus_frames=frames,
+                      frame_times=frame_times)
+    session = load_session({"recording_id": "two", "spikes_file": str(path)})
+    assert session.trial_starts.tolist() == [0, 40]
+    np.testing.assert_allclose(np.diff(session.trigger_times), 0.1, atol=1e-9)
+    np.testing.assert_array_equal(session.stimulus, frames.reshape(80, -1).astype(float))
+    inside = np.concatenate([train[train < 4.0], train[(train >= 14.0) & (train < 18.0)] - 10.0])
+    np.testing.assert_allclose(session.unit_spike_times(0), inside, atol=1e-9)
+    assert session.n_spikes_left_out[0] == train.size - inside.size
+    # a larger max_frame_gap keeps the pause as (one long) frame, as asked
+    kept = load_session({"recording_id": "two", "spikes_file": str(path), "max_frame_gap": 200})
+    assert kept.trial_starts.tolist() == [0]

@@ -87,6 +87,7 @@ SESSION_COLUMNS = (
     "label_column",
     "min_spikes",
     "max_frames_left_out",
+    "max_frame_gap",
 )
 
 #: Defaults of the MATLAB/npz variable names (the course files' names).
@@ -107,6 +108,7 @@ SESSION_DEFAULTS = {
     "trial_stimulus": "continue",
     "min_spikes": 50,
     "max_frames_left_out": 0.05,
+    "max_frame_gap": 4.0,
 }
 
 _SCALE = {"s": 1.0, "ms": 1e-3}
@@ -142,7 +144,9 @@ class Session(NpzMixin):
         ``(height, width)``: ``(1, 1)`` for full-field flicker, ``(1, width)``
         for bars.
     trial_starts : ndarray of shape (n_trials,), int64
-        Index of each trial's first frame (``[0]`` for one trial).
+        Index of each trial's first frame (``[0]`` for one trial).  A pause in the
+        frame times longer than ``max_frame_gap`` median frame steps starts a new
+        trial (the pause is left out like the gap between trials).
     n_frames_left_out : int
         Stimulus frames never shown with a trigger (beyond the last one used).
     min_spikes : int
@@ -326,6 +330,10 @@ def read_session_row(row, defaults=None):
         source, "min_spikes",
         cells["min_spikes"] if cells["min_spikes"] is not None else defaults["min_spikes"],
         integer=True, minimum=0)
+    settings["max_frame_gap"] = _number(
+        source, "max_frame_gap",
+        cells["max_frame_gap"] if cells["max_frame_gap"] is not None
+        else defaults["max_frame_gap"], minimum=1, strict=True)
     settings["max_frames_left_out"] = _number(
         source, "max_frames_left_out",
         cells["max_frames_left_out"] if cells["max_frames_left_out"] is not None
@@ -684,7 +692,32 @@ def _trial_frames(source, paths, triggers, trains, data, stimulus_settings, sett
                              f"({settings['max_frames_left_out']:g}); check that the trigger "
                              "times cover every trial, or raise max_frames_left_out")
         LOG.warning("%s: %s", paths["stimulus"], message)
-    return list(zip(triggers, frames)), left_out
+    return _split_at_gaps(paths, list(zip(triggers, frames)), settings["max_frame_gap"]), left_out
+
+
+def _split_at_gaps(paths, trials, max_gap):
+    """Split trials where the frame times pause: ``(times, frames, trial)`` pieces.
+
+    A step between consecutive frame times longer than ``max_gap`` median steps of its
+    trial is a pause (between stimulus presentations, say), not a frame: the frames
+    before and after it become separate pieces, and the pause is excluded like the gap
+    between trials.  ``trial`` is the index of the trial each piece came from.
+    """
+    pieces = []
+    for trial, (times, frames) in enumerate(trials):
+        cuts = np.zeros(0, dtype=np.int64)
+        if times.size > 2:
+            steps = np.diff(times)
+            cuts = np.flatnonzero(steps > max_gap * np.median(steps)) + 1
+        if cuts.size:
+            LOG.warning("%s: %d pause(s) longer than max_frame_gap (%g frames) in the frame "
+                        "times%s, the longest %.4g s; they are left out like gaps between "
+                        "trials", paths["triggers"] or "frame_rate", cuts.size, max_gap,
+                        f" of trial {trial + 1}" if len(trials) > 1 else "",
+                        float(np.max(np.diff(times)[cuts - 1])))
+        pieces += [(part, indices, trial)
+                   for part, indices in zip(np.split(times, cuts), np.split(frames, cuts))]
+    return pieces
 
 
 def _assemble(settings, paths, trains, trials, data, stimulus_settings):
@@ -693,7 +726,7 @@ def _assemble(settings, paths, trains, trials, data, stimulus_settings):
     n_stored = _n_stored_frames(data, stimulus_settings)
     stimulus_all, frame_shape, _ = _check_stimulus(paths["stimulus"], data, stimulus_settings,
                                                    n_stored)
-    all_intervals = np.concatenate([np.diff(times) for times, _ in trials if times.size > 1]
+    all_intervals = np.concatenate([np.diff(times) for times, _, _ in trials if times.size > 1]
                                    or [np.zeros(0)])
     if all_intervals.size == 0:
         raise InputError(paths["triggers"] or paths["stimulus"], "needs at least one trial "
@@ -701,7 +734,7 @@ def _assemble(settings, paths, trains, trials, data, stimulus_settings):
     global_median = float(np.median(all_intervals))
     windows = []  # (start, stop, shift) on the source clock of each trial
     cursor = float(trials[0][0][0])
-    for times, _ in trials:
+    for times, _, _ in trials:
         median = float(np.median(np.diff(times))) if times.size > 1 else global_median
         start, stop = float(times[0]), float(times[-1]) + median
         windows.append((start, stop, cursor - start))
@@ -712,16 +745,16 @@ def _assemble(settings, paths, trains, trials, data, stimulus_settings):
                 raise InputError(paths["triggers"] or "frame_rate", "trials overlap on the "
                                  f"recording's clock (a trial starts at {start:.6g} s, before "
                                  f"the previous one ends at {stop:.6g} s)")
-    trigger_times = np.concatenate([times + shift for (times, _), (_, _, shift)
+    trigger_times = np.concatenate([times + shift for (times, _, _), (_, _, shift)
                                     in zip(trials, windows)])
-    stimulus = stimulus_all[np.concatenate([indices for _, indices in trials])]
-    trial_starts = np.cumsum([0] + [times.size for times, _ in trials[:-1]]).astype(np.int64)
+    stimulus = stimulus_all[np.concatenate([indices for _, indices, _ in trials])]
+    trial_starts = np.cumsum([0] + [times.size for times, _, _ in trials[:-1]]).astype(np.int64)
 
     kept, left_out = [], []
     for train in trains.times:
         pieces, total = [], 0
-        for index, (start, stop, shift) in enumerate(windows):
-            times = train[index] if trains.per_trial else train
+        for (start, stop, shift), (_, _, trial) in zip(windows, trials):
+            times = train[trial] if trains.per_trial else train
             inside = times[(times >= start) & (times < stop)]
             pieces.append(inside + shift)
             total += inside.size
