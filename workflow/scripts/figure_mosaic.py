@@ -17,7 +17,6 @@ figure = mosaic_figure(
     session.frame_shape,
     session.unit_ids[units],
     polarity=polarity,
-    title=f"{session.session_id}: receptive-field centres and 1-σ ellipses "
-          "(lasso spatial maps; red ON, blue OFF)",
+    title=f"{session.session_id}: RF centres (lasso maps)",
 )
 save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)

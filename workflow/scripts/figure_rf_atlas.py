@@ -23,7 +23,8 @@ figure = rf_atlas_figure(
     session.unit_ids[units],
     order=order,
     delays=lasso_lags * float(np.median(durations)),
-    title=f"{session.session_id}: lasso receptive fields of {units.size} of "
-          f"{session.n_units} units (sorted by position)",
+    title=f"{session.session_id}: lasso receptive fields by position"
+          + (f" ({session.n_units - units.size} of {session.n_units} units not fitted)"
+             if units.size < session.n_units else ""),
 )
 save_figure(figure, snakemake.output[0], dpi=snakemake.params.dpi)
