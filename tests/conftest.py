@@ -96,7 +96,7 @@ TINY = {
     "rf": {"lags": [0, 1, 2]},
     "lasso": {"lags": [0, 1, 2], "n_lambdas": 5, "n_folds": 3},
     "sta": {"n_shifts": 20, "tau_max": 0.3},
-    "figures": {"dpi": 60},
+    "figures": {"dpi": 60, "per_unit": 1},
     "sparse": {
         "images": {"names": ["camera", "coffee", "grass", "brick"], "validation": ["coffee"]},
         "patches": {"size": 8, "n_train": 1500, "n_validation": 300, "n_correlation": 500},

@@ -39,9 +39,10 @@ def test_every_figure_and_table_is_written(tiny_run):
         drawn = sorted(int(path.name.split("-")[1]) for path in
                        (tiny_run / f"results/figures/rf/{recording}").glob("unit-*"))
         fitted = units[units["fitted"]]
-        # figures.per_unit (3 by default): the fitted units with the best CV gain
+        # figures.per_unit: the fitted units with the best CV gain
         best = fitted.sort_values(["lasso_cv_gain", "unit_id"], ascending=[False, True])
-        assert drawn == sorted(best["unit_id"].head(3).tolist())
+        per_unit = TINY["figures"]["per_unit"]
+        assert drawn == sorted(best["unit_id"].head(per_unit).tolist())
         for unit in drawn:
             for name in FIGURES + ("truth",):
                 path = tiny_run / f"results/figures/rf/{recording}/unit-{unit}/{name}.png"
