@@ -311,3 +311,16 @@ def test_a_pause_in_the_frame_times_is_left_out_like_a_gap_between_trials(tmp_pa
     # a larger max_frame_gap keeps the pause as (one long) frame, as asked
     kept = load_session({"recording_id": "two", "spikes_file": str(path), "max_frame_gap": 200})
     assert kept.trial_starts.tolist() == [0]
+
+
+def test_spikes_outside_the_frames_can_be_an_error(tmp_path):
+    """Spike times in ms with frame times in s: almost every spike after the stimulus."""
+    trains, trigger_times, stimulus_hwt = _raw(n_units=1)
+    path = tmp_path / "raw.mat"
+    save_raw_mat(path, trains[0] * 1000.0, trigger_times, stimulus_hwt)
+    row = {"recording_id": "r", "spikes_file": str(path)}
+    session = load_session(row)  # by default reported, not an error
+    assert session.n_spikes_left_out[0] > 0.9 * trains[0].size
+    with _expect(r"raw\.mat: unit 1: \d+ of \d+ spikes \((9\d|100)\.\d %\) fall outside the "
+                 r"frames .* more than max_spikes_left_out \(0\.5\)"):
+        load_session({**row, "max_spikes_left_out": 0.5})

@@ -87,6 +87,7 @@ SESSION_COLUMNS = (
     "label_column",
     "min_spikes",
     "max_frames_left_out",
+    "max_spikes_left_out",
     "max_frame_gap",
 )
 
@@ -108,6 +109,7 @@ SESSION_DEFAULTS = {
     "trial_stimulus": "continue",
     "min_spikes": 50,
     "max_frames_left_out": 0.05,
+    "max_spikes_left_out": 1.0,
     "max_frame_gap": 4.0,
 }
 
@@ -334,6 +336,10 @@ def read_session_row(row, defaults=None):
         source, "max_frame_gap",
         cells["max_frame_gap"] if cells["max_frame_gap"] is not None
         else defaults["max_frame_gap"], minimum=1, strict=True)
+    settings["max_spikes_left_out"] = _number(
+        source, "max_spikes_left_out",
+        cells["max_spikes_left_out"] if cells["max_spikes_left_out"] is not None
+        else defaults["max_spikes_left_out"], minimum=0)
     settings["max_frames_left_out"] = _number(
         source, "max_frames_left_out",
         cells["max_frames_left_out"] if cells["max_frames_left_out"] is not None
@@ -763,9 +769,19 @@ def _assemble(settings, paths, trains, trials, data, stimulus_settings):
         left_out.append(n_given - total)
     spike_offsets = np.concatenate(([0], np.cumsum([times.size for times in kept])))
     for unit_id, n_left, unit_spikes in zip(trains.unit_ids.tolist(), left_out, kept):
-        if n_left:
-            LOG.info("%s: unit %d: %d of %d spikes fall outside the frames and are left out",
-                     paths["spikes"], unit_id, n_left, n_left + unit_spikes.size)
+        if not n_left:
+            continue
+        fraction = n_left / (n_left + unit_spikes.size)
+        message = (f"unit {unit_id}: {n_left} of {n_left + unit_spikes.size} spikes "
+                   f"({100 * fraction:.1f} %) fall outside the frames and are left out")
+        if fraction > settings["max_spikes_left_out"]:
+            raise InputError(paths["spikes"], f"{message}, more than max_spikes_left_out "
+                             f"({settings['max_spikes_left_out']:g}); check that the frame "
+                             "times and spike times share a clock and a unit, or raise "
+                             "max_spikes_left_out")
+        # Spikes outside the stimulus are common (a recording longer than the stimulus);
+        # most of a unit's spikes outside it is worth a look.
+        (LOG.warning if fraction > 0.5 else LOG.info)("%s: %s", paths["spikes"], message)
     return Session(
         session_id=settings["recording_id"],
         unit_ids=np.asarray(trains.unit_ids, dtype=np.int64),
