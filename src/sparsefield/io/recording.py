@@ -64,8 +64,25 @@ TIME_UNITS = {"s": 1.0, "ms": 1e-3}
 _ROLES = ("spikes", "triggers", "stimulus")
 
 
+class SourcesNpzMixin(NpzMixin):
+    """:class:`NpzMixin` for a dataclass whose ``sources`` field (dict of role to path) is
+    stored as one ``source_<role>`` string per role (Recording, Session)."""
+
+    def _pack_field(self, name, kind, value):
+        if name == "sources":
+            return {f"source_{role}": np.str_(path) for role, path in value.items()}
+        return super()._pack_field(name, kind, value)
+
+    @classmethod
+    def _unpack_field(cls, name, kind, npz):
+        if name == "sources":
+            return {key[len("source_"):]: str(npz[key])
+                    for key in npz.keys() if key.startswith("source_")}
+        return super()._unpack_field(name, kind, npz)
+
+
 @dataclass(frozen=True)
-class Recording(NpzMixin):
+class Recording(SourcesNpzMixin):
     """Checked spike times, trigger times and stimulus of one recording.
 
     Attributes
@@ -117,18 +134,6 @@ class Recording(NpzMixin):
             A view of :attr:`stimulus`.
         """
         return self.stimulus.reshape(self.stimulus.shape[0], *self.frame_shape)
-
-    def _pack_field(self, name, kind, value):
-        if name == "sources":
-            return {f"source_{role}": np.str_(path) for role, path in value.items()}
-        return super()._pack_field(name, kind, value)
-
-    @classmethod
-    def _unpack_field(cls, name, kind, npz):
-        if name == "sources":
-            return {key[len("source_"):]: str(npz[key])
-                    for key in npz.keys() if key.startswith("source_")}
-        return super()._unpack_field(name, kind, npz)
 
 
 def load_recording(row, base_dir="."):

@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sparsefield._checks import as_times
-from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.io.readers import EXTENSION_FORMATS, check_file, read_variables
 from sparsefield.io.recording import (
     PIXEL_ORDERS,
     STIMULUS_AXES,
+    SourcesNpzMixin,
     _check_stimulus,
     _is_blank,
     _resolve,
@@ -117,7 +117,7 @@ _SCALE = {"s": 1.0, "ms": 1e-3}
 
 
 @dataclass(frozen=True)
-class Session(NpzMixin):
+class Session(SourcesNpzMixin):
     """Checked stimulus, frame times and spike times of the units of one session.
 
     Attributes
@@ -244,18 +244,6 @@ class Session(NpzMixin):
     def stimulus_frames(self):
         """The stimulus as images, shape (n_frames, height, width) (a view)."""
         return self.stimulus.reshape(self.stimulus.shape[0], *self.frame_shape)
-
-    def _pack_field(self, name, kind, value):
-        if name == "sources":
-            return {f"source_{role}": np.str_(path) for role, path in value.items()}
-        return super()._pack_field(name, kind, value)
-
-    @classmethod
-    def _unpack_field(cls, name, kind, npz):
-        if name == "sources":
-            return {key[len("source_"):]: str(npz[key])
-                    for key in npz.keys() if key.startswith("source_")}
-        return super()._unpack_field(name, kind, npz)
 
 
 # --- the sheet row -------------------------------------------------------------------
