@@ -136,7 +136,8 @@ def test_rf_lags_shares_one_symmetric_colour_scale():
     assert vmin == -vmax == -1.5  # the largest |weight| is the -1.5 planted at lag 2
     assert len([axes for axes in figure.axes if axes.get_label() == "<colorbar>"]) == 1
     assert "row 0, col 0, lag 2" in figure.get_suptitle()
-    assert [axes.get_title() for axes in figure.axes[:2]] == ["lag 0 (≈0 ms)", "lag 1 (≈216 ms)"]
+    # 215.5 ms frames: delays to the frame duration's precision (10 ms)
+    assert [axes.get_title() for axes in figure.axes[:2]] == ["lag 0 (≈0 ms)", "lag 1 (≈220 ms)"]
 
 
 def test_truth_maps_are_normalised_to_unit_scale():
@@ -182,6 +183,67 @@ def test_peak_pixel():
 
 def test_sta_title_gives_peak_tau_in_ms():
     assert "100 ms before the spike (row 3, col 1)" in _sta().get_suptitle()
+
+
+def _tile_titles(figure):
+    """Titles of the z-score maps (the tiles above the STA), in drawing order."""
+    return [axes.get_title() for axes in figure.axes if axes.get_images() and axes.get_title()[:1].isdigit()]
+
+
+def test_sta_tiles_show_the_stated_peak_tau_on_an_even_grid():
+    """The default run's STA: taus every 10 ms to 500 ms, 10 maps, peak at 270 ms.
+
+    Maps at rounded evenly spread taus (..., 220, 280, ...) missed the peak
+    that the title states (270 ms); the maps now lie on an even grid through it.
+    """
+    rng = np.random.default_rng(0)
+    taus = np.arange(51) * 0.01
+    zscore = rng.normal(0.0, 1.0, (taus.size, N_PIXELS))
+    zscore[27, 3 * FRAME_SHAPE[1] + 1] = 14.0
+    figure = sta_figure(taus, 0.5 + 0.01 * zscore, zscore, FRAME_SHAPE)  # n_panels=10, as the workflow
+    tiles = _tile_titles(figure)
+    assert "270 ms before the spike" in figure.get_suptitle()
+    assert "270 ms" in tiles and "280 ms" not in tiles
+    assert len(tiles) == 10
+    delays = np.array([float(title.removesuffix(" ms")) for title in tiles])
+    assert np.all(np.diff(delays) == 50.0)  # evenly spaced: 20, 70, ..., 470 ms
+    assert "STA at 270 ms" in [axes.get_title() for axes in figure.axes]
+
+
+@pytest.mark.parametrize("peak", [0, 25, 50])
+def test_sta_tile_labels_are_the_delays_of_the_maps_drawn(peak):
+    rng = np.random.default_rng(peak)
+    taus = np.arange(51) * 0.01
+    zscore = rng.normal(0.0, 1.0, (taus.size, N_PIXELS))
+    zscore[peak, 7] = 14.0
+    figure = sta_figure(taus, 0.5 + 0.01 * zscore, zscore, FRAME_SHAPE)
+    maps = [axes for axes in figure.axes if axes.get_images() and axes.get_title()[:1].isdigit()]
+    assert 1 <= len(maps) <= 10
+    for axes in maps:  # each tile shows the z-score map of the tau it names
+        index = int(round(float(axes.get_title().removesuffix(" ms")) / 10.0))
+        np.testing.assert_array_equal(axes.get_images()[0].get_array(), zscore[index].reshape(FRAME_SHAPE))
+    assert f"{10 * peak} ms" in [axes.get_title() for axes in maps]
+    assert f"{10 * peak} ms before the spike" in figure.get_suptitle()
+
+
+def test_separation_labels_say_unit_norm_map_and_temporal_kernel():
+    figure = _separation()
+    bars = [axes for axes in figure.axes if axes.get_label() == "<colorbar>"]
+    assert [bar.get_ylabel() for bar in bars] == ["spatial map (unit norm)"]
+    (time_axes,) = [axes for axes in figure.axes if axes.get_lines()]
+    assert time_axes.get_ylabel() == "temporal kernel (scale of the weights)"
+    assert time_axes.get_xlabel() == "time before spike (ms)"
+    labels = [axes.get_xlabel() for axes in figure.axes] + [axes.get_ylabel() for axes in figure.axes]
+    assert not any("weight" == label.split(" (")[0] for label in labels)  # no bare "weight"
+    spatial = np.linspace(-1.0, 2.0, 12)
+    spatial /= np.linalg.norm(spatial)
+    bars_figure = separation_figure(spatial, np.array([0.5, -0.1]), np.array([0.0, 0.2]), (1, 12), "bars", 0.9)
+    space_axes, time_axes = bars_figure.axes
+    assert space_axes.get_ylabel() == "spatial map (unit norm)"
+    assert time_axes.get_ylabel() == "temporal kernel (scale of the weights)"
+    full_field = separation_figure(np.ones(1), np.array([0.5, -0.1]), np.array([0.0, 0.2]), (1, 1), "ff", 1.0)
+    (axes,) = full_field.axes
+    assert axes.get_ylabel() == "temporal kernel (scale of the weights)" and "unit norm" in axes.get_title()
 
 
 def test_symmetric_limits():

@@ -25,7 +25,7 @@ from sparsefield.plots import (
     stimulus_geometry,
     truth_figure,
 )
-from sparsefield.plots.rf import calibration_bins, delay_text, lag_subset
+from sparsefield.plots.rf import calibration_bins, delay_resolution, delay_text, lag_subset
 
 #: Smallest panel height, pixels at 100 dpi.
 MIN_PANEL_PX = 40
@@ -253,11 +253,13 @@ def test_full_field_rf_lags_is_a_curve_over_delay():
 
 def test_grid_at_many_lags_shows_a_subset_with_the_peak_lag_and_the_whole_time_course():
     weights = _weights((20, 15), 36)
-    weights[13, 150] = 5.0  # the peak, at a lag that every 3rd lag would skip
+    weights[13, 150] = 5.0  # the peak, at a lag that every 3rd lag from 0 would skip
     figure = rf_lags_figure(weights, np.arange(36), (20, 15), FRAME_DURATION, "many lags")
     titles = [axes.get_title() for axes in figure.axes if axes.get_images()]
     assert len(titles) == 12
-    assert "lag 13 (≈217 ms)" in titles and "lag 24 (≈400 ms)" in titles
+    # every 3rd lag through the peak: 1, 4, ..., 13, ..., 34
+    assert titles == [f"lag {lag} (≈{delay_text(lag / 60, 1 / 60)})" for lag in range(1, 36, 3)]
+    assert "lag 13 (≈217 ms)" in titles and "lag 25 (≈417 ms)" in titles
     course = [axes for axes in figure.axes if not axes.get_images() and axes.get_label() != "<colorbar>"]
     assert len(course) == 1 and len(course[0].get_lines()[1].get_xdata()) == 36
     assert "every 3rd of 36 lags" in figure.get_suptitle()
@@ -269,7 +271,10 @@ def test_grid_lasso_at_many_lags_is_the_chosen_maps_and_a_path_summary():
     images = _images(figure)
     assert len(images) == 12 and {image.get_clim() for image in images} == {(-np.abs(weights).max(),
                                                                               np.abs(weights).max())}
-    np.testing.assert_array_equal(images[0].get_array(), weights[4, 0].reshape(20, 15))
+    shown, step = lag_subset(36, 12, int(np.argmax(np.abs(weights[4]).max(axis=1))))
+    assert step == 3 and shown.size == 12
+    np.testing.assert_array_equal(images[0].get_array(), weights[4, shown[0]].reshape(20, 15))
+    np.testing.assert_array_equal(images[-1].get_array(), weights[4, shown[-1]].reshape(20, 15))
     summary = [axes for axes in _panels(figure) if not axes.get_images()]
     assert len(summary) == 2
     counts = summary[0].get_lines()[0]
@@ -299,7 +304,13 @@ def test_overview_calibration_plots_observed_against_predicted_in_spikes_per_fra
     np.testing.assert_allclose(points.get_xdata(), [0.5, 2.0, 6.0])
     np.testing.assert_allclose(points.get_ydata(), [2.0, 2.0, 5.0])
     assert axes.get_xlim() == axes.get_ylim()
-    assert axes.get_xlabel() == "predicted spikes per frame" and axes.get_ylabel() == "observed spikes per frame"
+    # predicted and observed in one unit, spikes per frame (not spikes/s on one axis)
+    assert axes.get_xlabel() == "predicted spikes per frame (mean of bin)"
+    assert axes.get_ylabel() == "observed spikes per frame (mean of bin)"
+    assert all("/s" not in label and "rate" not in label and "Hz" not in label
+               for label in (axes.get_xlabel(), axes.get_ylabel()))
+    middle = figure.axes[-2]  # the time course: observed and predicted counts, the same unit
+    assert middle.get_ylabel() == "spikes per frame"
     assert axes.get_title() == "calibration (3 predicted values)"
 
 
@@ -318,20 +329,63 @@ def test_count_histogram_at_high_rates_keeps_few_bins():
     assert "bins of" in histogram.get_xlabel()
 
 
-def test_delay_text_rounds_to_the_printed_precision():
+def test_delay_text_rounds_to_the_frame_durations_precision():
+    # 5 Hz as measured in the default run (199.737 ms frames): "≈399 ms" was printed for lag 2
+    frame = 0.199737
+    assert delay_resolution(frame) == 10.0
+    assert [delay_text(lag * frame, frame) for lag in range(5)] == ["0 ms", "200 ms", "400 ms", "600 ms", "800 ms"]
+    assert delay_text(2 * 0.2, 0.2) == "400 ms"  # exactly 5 Hz
+    # 60 Hz: whole ms
+    assert delay_resolution(1 / 60) == 1.0
     assert delay_text(24 / 60, 1 / 60) == "400 ms"
     assert delay_text(24 * 0.0166666, 0.0166666) == "400 ms"
-    assert delay_text(0.2155, 0.2155) == "216 ms"
-    assert delay_text(3 * 0.00125, 0.00125) == "3.8 ms"  # 800 Hz: 0.1 ms
+    assert [delay_text(lag / 60, 1 / 60) for lag in range(4)] == ["0 ms", "17 ms", "33 ms", "50 ms"]
+    # 120 Hz: 8.3 ms steps, one decimal
+    assert delay_resolution(1 / 120) == pytest.approx(0.1)
+    assert [delay_text(lag / 120, 1 / 120) for lag in range(4)] == ["0.0 ms", "8.3 ms", "16.7 ms", "25.0 ms"]
+    assert delay_text(48 / 120, 1 / 120) == "400.0 ms"
+    # the STA's delay grids: no decimal that every delay has as 0
+    assert delay_text(0.27, 0.01) == "270 ms" and delay_text(0.27, 0.005) == "270 ms"
+    assert delay_text(3 * 0.0025, 0.0025) == "7.5 ms"
+    assert delay_text(3 * 0.00125, 0.00125) == "3.8 ms"  # 800 Hz: 0.1 ms, halves up
+    assert delay_text(0.2155, 0.2155) == "220 ms"
     assert delay_text(-1e-12, 0.01) == "0 ms"
-    assert delay_text(0.4) == "400 ms"
+    assert delay_text(0.4) == "400 ms" and delay_text(0.3994) == "399 ms"  # no step: whole ms
+
+
+@pytest.mark.parametrize("rate", [5.0, 60.0, 120.0, 7.3, 1000.0])
+def test_delays_a_frame_apart_stay_distinct(rate):
+    texts = [delay_text(lag / rate, 1.0 / rate) for lag in range(40)]
+    assert len(set(texts)) == 40
+
+
+def test_lag_titles_use_the_frame_durations_precision():
+    frame = 0.199737
+    figure = _ml_vs_lasso_at(frame)
+    titles = [axes.get_title() for axes in figure.axes if axes.get_title().startswith("lag")]
+    assert titles == ["lag 0\n≈0 ms", "lag 1\n≈200 ms", "lag 2\n≈400 ms", "lag 3\n≈600 ms", "lag 4\n≈800 ms"]
+    figure = rf_lags_figure(_weights((20, 15), 5), np.arange(5), (20, 15), 1 / 120, "120 Hz")
+    titles = [axes.get_title() for axes in figure.axes if axes.get_images()]
+    assert titles == ["lag 0 (≈0.0 ms)", "lag 1 (≈8.3 ms)", "lag 2 (≈16.7 ms)", "lag 3 (≈25.0 ms)",
+                      "lag 4 (≈33.3 ms)"]
+
+
+def _ml_vs_lasso_at(frame_duration):
+    weights = _weights((20, 15), 5)
+    return ml_vs_lasso_figure(weights, _path(weights)[4], np.arange(5), (20, 15), frame_duration, LAMBDAS[4], "ml")
 
 
 def test_lag_subset_keeps_the_peak():
     indices, step = lag_subset(36, 12, keep=13)
-    assert step == 3 and indices.size == 12 and 13 in indices and np.all(np.diff(indices) > 0)
+    assert step == 3 and indices.size == 12 and 13 in indices and np.all(np.diff(indices) == 3)
     indices, step = lag_subset(5, 12, keep=2)
     assert step == 1 and indices.tolist() == [0, 1, 2, 3, 4]
+    assert lag_subset(36, 12)[0].tolist() == list(range(0, 36, 3))
+    for n_lags, most in ((51, 10), (36, 6), (7, 1), (100, 7)):
+        for keep in range(n_lags):
+            indices, step = lag_subset(n_lags, most, keep)
+            assert keep in indices and indices.size <= most and np.all(np.diff(indices) == step)
+            assert indices[0] < step and indices[-1] >= n_lags - step  # the grid spans all lags
 
 
 def test_bad_input_names_the_argument():

@@ -13,6 +13,7 @@ from sparsefield.plots.sparse import (
     atom_grid_figure,
     atom_mosaic,
     loss_curves_figure,
+    run_styles,
     sparsity_histogram_figure,
     wiring_figure,
     write_atom_animation,
@@ -157,10 +158,92 @@ def test_loss_curves_one_line_per_run():
 def test_loss_curves_many_runs_legend_outside_and_styles_cycle():
     figure = loss_curves_figure(_curves(n_runs=12), "train loss", "many")
     (axes,) = figure.axes
-    assert axes.get_yscale() == "linear" and axes.get_legend() is None
-    assert len(figure.legends) == 1 and len(figure.legends[0].get_texts()) == 12
+    legend = axes.get_legend()
+    assert axes.get_yscale() == "linear" and len(legend.get_texts()) == 12
+    _draw(figure)
+    assert _extent(legend).x0 >= _extent(axes).x1  # beside the axes, not over the curves
     styles = [(line.get_color(), line.get_linestyle()) for line in axes.get_lines()]
     assert len(set(styles)) == 12  # colour 0 returns at run 10, dashed
+
+
+SCHEMES = ("none-J1", "dense-J1", "bdm-J4", "brm-J4")
+
+
+def _default_runs(solvers=("fista", "admm")):
+    """The default run's comparison: 4 schemes x 2 solvers; the solvers of a scheme reach the same loss."""
+    epochs = np.arange(1, 11)
+    return {f"{scheme}-{solver}": (epochs, 0.31 + 0.02 * index + 0.09 * np.exp(-epochs / 1.5))
+            for index, scheme in enumerate(SCHEMES) for solver in solvers}
+
+
+def _draw(figure):
+    figure.set_dpi(100)
+    figure.canvas.draw()
+    return figure.canvas.get_renderer()
+
+
+def _extent(artist):
+    return artist.get_window_extent(artist.figure.canvas.get_renderer())
+
+
+@pytest.mark.parametrize("n_runs", [3, 8, 12])
+def test_loss_legend_lies_inside_the_figure_and_clear_of_the_title(n_runs):
+    """The default run's training loss: a long title, 8 runs; the title ran into the legend."""
+    runs = _default_runs() if n_runs == 8 else _curves(n_runs=n_runs)
+    figure = loss_curves_figure(runs, "½‖y − Θb‖² + τ‖b‖₁ per patch",
+                                "Training loss, compressed space (not comparable across schemes)")
+    _draw(figure)
+    (axes,) = figure.axes
+    legends = [legend for legend in [axes.get_legend(), *figure.legends] if legend is not None]
+    assert len(legends) == 1
+    legend, title = _extent(legends[0]), _extent(figure._suptitle)
+    page = figure.bbox
+    assert page.x0 <= legend.x0 and legend.x1 <= page.x1 and page.y0 <= legend.y0 and legend.y1 <= page.y1
+    assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1
+    assert not legend.overlaps(title), (legend, title)
+    assert len(legends[0].get_texts()) == n_runs
+
+
+def test_loss_curves_one_colour_per_scheme_and_the_solver_as_line_style():
+    figure = loss_curves_figure(_default_runs(), "loss", "8 runs")
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    assert list(lines) == list(_default_runs())
+    for scheme in SCHEMES:  # a scheme's two runs: one colour, two line styles
+        fista, admm = lines[f"{scheme}-fista"], lines[f"{scheme}-admm"]
+        assert to_rgb(fista.get_color()) == to_rgb(admm.get_color())
+        assert fista.get_linestyle() != admm.get_linestyle()
+        # they overlap exactly: the dashed line is drawn on top of a wider band, so both stay visible
+        np.testing.assert_array_equal(fista.get_ydata(), admm.get_ydata())
+        assert fista.get_linewidth() > 2 * admm.get_linewidth() and admm.get_zorder() > fista.get_zorder()
+        assert admm.get_alpha() in (None, 1.0) and fista.get_alpha() < 1.0
+    colours = {to_rgb(lines[f"{scheme}-fista"].get_color()) for scheme in SCHEMES}
+    assert len(colours) == len(SCHEMES)  # different schemes, different colours
+    for solver in ("fista", "admm"):  # a solver has one line style in every scheme
+        assert len({lines[f"{scheme}-{solver}"].get_linestyle() for scheme in SCHEMES}) == 1
+    legend = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert legend == list(_default_runs())
+
+
+def test_run_styles_read_the_solver_at_the_end_of_any_label():
+    styles = run_styles(["bdm J=4 FISTA", "bdm J=4 ADMM", "dense_cd", "dense_ista", "odd"])
+    assert styles[0]["color"] == styles[1]["color"] != styles[2]["color"] == styles[3]["color"]
+    assert len({style["linestyle"] for style in styles[:4]}) == 4  # four solvers, four line styles
+    assert styles[4]["color"] not in {style["color"] for style in styles[:4]}  # no solver: its own group
+    assert run_styles(["afista", "run-fistas"]) == run_styles(["x", "y"])  # not a solver name: colour per run
+    many = run_styles([f"scheme{index}-{solver}" for index in range(12) for solver in ("fista", "admm")])
+    assert len({(s["color"], s["linestyle"], s.get("marker")) for s in many}) == 24  # colours repeat: markers
+
+
+def test_sparsity_histograms_share_the_loss_curves_styles():
+    codes = {f"{scheme}-{solver}": _codes()["fista"] for scheme in SCHEMES[:2] for solver in ("fista", "admm")}
+    figure = sparsity_histogram_figure(codes, bins=10)
+    steps = [patch for patch in figure.axes[0].patches if isinstance(patch, StepPatch)]
+    styles = run_styles(list(codes))
+    assert len(steps) == 4
+    for step, style in zip(steps, styles):
+        assert to_rgb(step.get_edgecolor()) == to_rgb(style["color"])
+        assert step.get_linestyle() == style["linestyle"]
+    assert to_rgb(steps[0].get_edgecolor()) == to_rgb(steps[1].get_edgecolor()) != to_rgb(steps[2].get_edgecolor())
 
 
 def test_loss_curves_allow_nan_gaps():

@@ -19,8 +19,10 @@ written):
 * ``"full_field"`` (``(1, 1)``): curves over the time before the spike; no
   1x1 images.
 
-Delays are shown in ms, rounded to the precision printed (whole ms unless
-frames are shorter than 2 ms), so that 24 frames of 1/60 s read "400 ms".
+Delays are printed in ms by :func:`delay_text`, rounded to the precision of
+the frame duration (:func:`delay_resolution`: two significant digits of it),
+so that lag 2 of 5 Hz frames reads "≈400 ms", 24 frames of 1/60 s "400 ms"
+and one frame at 120 Hz "8.3 ms".
 """
 
 import functools
@@ -63,11 +65,21 @@ _XT_SIZE = (3.0, 2.4)
 #: Number of bins of predicted count in the calibration panel of the overview.
 _N_RATE_BINS = 10
 
+#: Axis labels of the calibration panel: both axes in spikes per frame (the
+#: unit of the counts and of the model's prediction), never a rate in spikes/s.
+_CALIBRATION_LABELS = ("predicted spikes per frame (mean of bin)", "observed spikes per frame (mean of bin)")
+
 #: Most bars in the count histogram of the overview.
 _MAX_COUNT_BINS = 50
 
 #: Label of every delay axis.
 _DELAY_LABEL = "time before spike (ms)"
+
+#: What the rank-1 separation's two factors are (:mod:`sparsefield.rf.separation`):
+#: the spatial map has unit norm (no unit), the temporal kernel carries the
+#: scale of the separated weights.
+_SPATIAL_LABEL = "spatial map (unit norm)"
+_TEMPORAL_LABEL = "temporal kernel (scale of the weights)"
 
 
 # --------------------------------------------------------------------------
@@ -171,7 +183,7 @@ def _panels(container, n_panels, n_rows, n_columns, **kwargs):
 
 
 def lag_subset(n_lags, max_panels, keep=None):
-    """Indices of an evenly spaced subset of at most ``max_panels`` lags.
+    """Indices of an evenly spaced subset of at most ``max_panels`` lags (or delays).
 
     Parameters
     ----------
@@ -179,22 +191,24 @@ def lag_subset(n_lags, max_panels, keep=None):
     max_panels : int
         Most lags kept (>= 1).
     keep : int or None
-        Index that must be in the subset (the peak lag); it replaces the
-        nearest index of the even spacing.
+        Index that must be in the subset (the peak lag): the subset is then
+        the evenly spaced grid through it, so that every panel shown,
+        the peak's included, is ``step`` lags from the next.
 
     Returns
     -------
     indices : ndarray of int, increasing
         ``arange(n_lags)`` when ``n_lags <= max_panels``; otherwise every
-        ``k``-th index from 0, ``k = ceil(n_lags / max_panels)``.
+        ``step``-th index, from 0 or through ``keep``.
     step : int
-        ``k`` (1 when all lags are kept).
+        The smallest spacing that keeps at most ``max_panels`` indices (1
+        when all lags are kept).
     """
-    step = max(1, -(-n_lags // max_panels))
-    indices = np.arange(0, n_lags, step)
-    if keep is not None and keep not in indices:
-        indices[int(np.argmin(np.abs(indices - keep)))] = keep
-    return indices, step
+    start = 0 if keep is None else int(keep)
+    step = 1
+    while (n_lags - 1 - start % step) // step + 1 > max_panels:
+        step += 1
+    return np.arange(start % step, n_lags, step), step
 
 
 def every_text(step):
@@ -203,40 +217,72 @@ def every_text(step):
     return f"every {step}{suffix}"
 
 
-def _delay_decimals(step):
-    """Decimals of a delay in ms so that delays ``step`` s apart stay distinct: 0 from 2 ms up."""
-    step_ms = 1000.0 * abs(float(step))
-    if step_ms == 0.0 or step_ms >= 2.0:
-        return 0
-    return 1 if step_ms >= 0.2 else 2
+def delay_resolution(step):
+    """The precision, in ms, of a delay among delays ``step`` s apart (a frame duration).
+
+    Two significant digits of the step: 10 ms for 5 Hz frames (199.7 ms),
+    1 ms for 60 Hz (16.7 ms), 0.1 ms for 120 Hz (8.3 ms).  Below 1 ms the
+    precision is coarsened while the step is a whole multiple of the coarser
+    one (5 ms steps: 1 ms, not 0.1 ms), so no decimal is printed that every
+    delay has as 0.  Delays ``step`` apart always differ at this precision.
+
+    Parameters
+    ----------
+    step : float or None
+        Spacing of the delays shown together, s.  None, 0 or not finite:
+        whole ms.
+
+    Returns
+    -------
+    float
+        A power of ten, ms.
+    """
+    step_ms = 1000.0 * abs(float(step)) if step is not None else 0.0
+    if not (math.isfinite(step_ms) and step_ms > 0.0):
+        return 1.0
+    exponent = math.floor(math.log10(step_ms)) - 1
+    while exponent < 0 and _is_multiple(step_ms, 10.0 ** (exponent + 1)):
+        exponent += 1
+    return 10.0**exponent
+
+
+def _is_multiple(value, unit):
+    """True when ``value`` is a whole multiple (>= 1) of ``unit``, up to float noise."""
+    ratio = value / unit
+    return round(ratio) >= 1 and abs(ratio - round(ratio)) < 1e-6 * max(1.0, ratio)
 
 
 def delay_text(seconds, step=None):
-    """A delay in ms, rounded to the precision printed.
+    """A delay in ms, rounded to the precision of the frame duration.
+
+    The one place the figures turn a delay into text (titles of lag and tau
+    panels, "peak at ...").
 
     Parameters
     ----------
     seconds : float
         The delay, s.
     step : float or None
-        Spacing of the delays shown together (the frame duration), s: whole
-        ms from 2 ms up, 0.1 ms from 0.2 ms, else 0.01 ms.  None: whole ms.
+        Spacing of the delays shown together (the frame duration, or the
+        STA's delay step), s: the delay is rounded to
+        :func:`delay_resolution` of it.  None: whole ms.
 
     Returns
     -------
     str
-        e.g. ``"400 ms"`` for ``24 / 60`` s (float noise removed, halves
-        rounded up, never ``"-0 ms"``).
+        e.g. ``"400 ms"`` for lag 2 of 199.7 ms frames (5 Hz) or lag 24 of
+        1/60 s frames, ``"8.3 ms"`` for lag 1 at 120 Hz (float noise
+        removed, halves rounded up, never ``"-0 ms"``).
     """
-    decimals = 0 if step is None else _delay_decimals(step)
+    resolution = delay_resolution(step)
+    decimals = max(0, -round(math.log10(resolution)))
     milliseconds = round(1000.0 * float(seconds), 6)
-    scale = 10.0**decimals
-    value = math.floor(milliseconds * scale + 0.5) / scale
+    value = round(math.floor(milliseconds / resolution + 0.5) * resolution, decimals)
     return f"{value + 0.0:.{decimals}f} ms"
 
 
 def _lag_title(lag, frame_duration, separator=" "):
-    """``"lag 2 (≈431 ms)"``: a lag in frames and its delay."""
+    """``"lag 2 (≈400 ms)"``: a lag in frames and its delay (:func:`delay_text`)."""
     return f"lag {lag:g}{separator}(≈{delay_text(lag * frame_duration, frame_duration)})"
 
 
@@ -472,8 +518,8 @@ def _draw_calibration(axes, counts, predicted):
     axes.errorbar(mean_predicted, mean_observed, yerr=error, fmt="o", color="0.2", label="observed ± s.e.m.")
     axes.set_xlim(0.0, top)
     axes.set_ylim(0.0, top)
-    axes.set_xlabel("predicted spikes per frame")
-    axes.set_ylabel("observed spikes per frame")
+    axes.set_xlabel(_CALIBRATION_LABELS[0])
+    axes.set_ylabel(_CALIBRATION_LABELS[1])
     distinct = np.unique(predicted).size <= _N_RATE_BINS
     kind = "predicted values" if distinct else "bins of equal frames"
     axes.set_title(f"calibration ({len(groups)} {kind})")
@@ -607,9 +653,13 @@ def separation_figure(spatial, temporal, times, frame_shape, title, explained):
     Parameters
     ----------
     spatial : array_like of shape (n_pixels,)
-        Spatial component, pixels in C order.
+        Spatial component, pixels in C order: unit norm
+        (:attr:`sparsefield.rf.separation.Separation.spatial`), labelled
+        "spatial map (unit norm)".
     temporal : array_like of shape (n_lags,)
-        Temporal component.
+        Temporal component, carrying the scale of the separated weights
+        (``outer(temporal, spatial)`` approximates them), labelled
+        "temporal kernel (scale of the weights)".
     times : array_like of shape (n_lags,)
         Time before the spike of each temporal entry, in s.
     frame_shape : tuple of int
@@ -643,7 +693,7 @@ def separation_figure(spatial, temporal, times, frame_shape, title, explained):
     if geometry == "full_field":
         figure = new_figure(5.5, 3.2)
         time_axes = figure.subplots()
-        time_axes.set_title(f"temporal (full field; spatial weight {spatial[0]:.3g})")
+        time_axes.set_title(f"temporal kernel (full field; spatial map = {spatial[0]:.3g}, unit norm)")
     elif geometry == "bars":
         figure = new_figure(8.0, 3.2)
         space_axes, time_axes = figure.subplots(1, 2)
@@ -651,10 +701,10 @@ def separation_figure(spatial, temporal, times, frame_shape, title, explained):
         space_axes.plot(np.arange(spatial.size), spatial, color="C0", marker="o" if spatial.size <= 60 else None,
                         markersize=3.0)
         space_axes.set_xlabel(_bar_label(frame_shape))
-        space_axes.set_ylabel("spatial weight")
+        space_axes.set_ylabel(_SPATIAL_LABEL)
         pixel = row * frame_shape[1] + col
-        space_axes.set_title(f"spatial (peak at bar {pixel})" if np.any(spatial) else "spatial (all zero)")
-        time_axes.set_title("temporal")
+        space_axes.set_title(f"spatial map (peak at bar {pixel})" if np.any(spatial) else "spatial map (all zero)")
+        time_axes.set_title("temporal kernel")
     else:
         width, height = _map_size(frame_shape, 1)
         figure = new_figure(width + 3.2, height + 0.4)
@@ -664,14 +714,14 @@ def separation_figure(spatial, temporal, times, frame_shape, title, explained):
                           aspect=aspect)
         if np.any(spatial):
             _mark_pixel(map_axes, row, col)
-            map_axes.set_title(f"spatial (peak row {row}, col {col})")
+            map_axes.set_title(f"spatial map (peak row {row}, col {col})")
         else:
-            map_axes.set_title("spatial (all zero)")
-        _colorbar(figure, shown, map_axes, "weight")
-        time_axes.set_title("temporal")
+            map_axes.set_title("spatial map (all zero)")
+        _colorbar(figure, shown, map_axes, _SPATIAL_LABEL)
+        time_axes.set_title("temporal kernel")
     _zero_line(time_axes)
     _curve(time_axes, times, temporal, color="C0")
-    _time_axis(time_axes, "temporal weight")
+    _time_axis(time_axes, _TEMPORAL_LABEL)
     figure.suptitle(f"{title} ({share})")
     return figure
 
@@ -695,8 +745,9 @@ def sta_figure(taus, sta, zscore, frame_shape, n_panels=10):
     frame_shape : tuple of int
         ``(height, width)`` with ``height * width == n_pixels``.
     n_panels : int
-        Grid: number of z-score maps, at taus evenly spread over ``taus``,
-        one of them moved to the peak tau (in rows of at most 6).
+        Grid: most z-score maps, at evenly spaced taus through the peak tau
+        (:func:`lag_subset`), in rows of at most 6; each map is titled with
+        its tau by :func:`delay_text`, as the peak in the figure title is.
 
     Returns
     -------
@@ -746,9 +797,8 @@ def sta_figure(taus, sta, zscore, frame_shape, n_panels=10):
         _draw_z_course(mosaic["course"], taus, zscore, peak_tau, pixel, f"z at bar {pixel}")
         figure.suptitle(f"Spike-triggered average: peak |z| = {abs(peak_z):.1f} at {when} (bar {pixel})")
         return figure
-    chosen = np.unique(np.round(np.linspace(0, taus.size - 1, min(n_panels, taus.size))).astype(int))
-    if peak_tau not in chosen:  # the peak is always among the maps
-        chosen[int(np.argmin(np.abs(chosen - peak_tau)))] = peak_tau
+    order = np.argsort(taus, kind="stable")
+    chosen = order[lag_subset(taus.size, n_panels, int(np.flatnonzero(order == peak_tau)[0]))[0]]
     n_rows, n_columns = _panel_grid(chosen.size)
     panel_width, panel_height, aspect = _map_panel(frame_shape)
     maps_height = n_rows * (panel_height + 0.3) + 0.5

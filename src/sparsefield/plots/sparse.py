@@ -4,11 +4,13 @@
 * :func:`write_atom_animation`: the same grid after each epoch, as a GIF
   built with numpy and Pillow (no matplotlib), the same bytes for the same
   input;
-* :func:`loss_curves_figure`: loss per epoch, one line per run;
+* :func:`loss_curves_figure`: loss per epoch, one line per run: one colour
+  per compression scheme, the solver as line style (:func:`run_styles`);
 * :func:`wiring_figure`: which pixels each compressed unit of a compression
   matrix reads, drawn as the matrix and on the patch grid;
 * :func:`sparsity_histogram_figure`: the distribution of code values and of
-  active atoms per patch, one step histogram per run.
+  active atoms per patch, one step histogram per run (styled like the loss
+  curves).
 
 Like :mod:`sparsefield.plots.rf`, nothing here fits anything.  Atoms are the
 columns of ``atoms`` (n_pixels, n_atoms), pixels of a patch in raster (C,
@@ -18,6 +20,7 @@ row-major) order.  Save figures with
 
 import functools
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +32,7 @@ from sparsefield._files import atomic_write
 from sparsefield.errors import InputError
 from sparsefield.plots.style import GREY, new_figure, styled, symmetric_limits
 from sparsefield.sparse.atoms import code_sparsity, patch_shape_of
+from sparsefield.sparse.dictionary import SOLVERS
 
 #: Colour of the gaps between atom tiles (and of empty grid cells): outside
 #: the grey ramp of the tiles, so a gap never looks like a pixel value.
@@ -48,8 +52,26 @@ _MAGNITUDE = "Greys"
 _EXAMPLE_COLOURS = ("C3", "C0", "C2", "C1", "C4", "C5")
 
 #: Line styles cycled after every 10 colours of the default colour cycle, so
-#: that up to 40 runs stay distinct in one loss plot.
+#: that up to 40 runs stay distinct in one loss plot (runs without a solver
+#: in their label).
 _LINE_STYLES = ("-", "--", ":", "-.")
+
+#: Style of each solver of a run, in the order the solvers first appear among
+#: the labels.  The first is a wide, light band and the others thin lines
+#: drawn on top of it, so that two solvers that reach the same loss (FISTA
+#: and ADMM solve the same problem) stay visible as a line inside a band.
+_SOLVER_STYLES = (
+    {"linestyle": "-", "linewidth": 3.2, "alpha": 0.4, "zorder": 2.0},
+    {"linestyle": "--", "linewidth": 1.2, "alpha": 1.0, "zorder": 2.2},
+    {"linestyle": ":", "linewidth": 1.5, "alpha": 1.0, "zorder": 2.3},
+    {"linestyle": "-.", "linewidth": 1.2, "alpha": 1.0, "zorder": 2.4},
+)
+
+#: Markers that tell apart groups whose colours repeat (more than 10 groups).
+_GROUP_MARKERS = (None, "o", "s", "^")
+
+#: A run label that ends in a solver name: "bdm-J4-fista", "dense J=1 ADMM".
+_SOLVER_SUFFIX = re.compile(rf"^(?P<group>.*\S)[\s_-]+(?P<solver>{'|'.join(map(re.escape, SOLVERS))})$", re.IGNORECASE)
 
 #: Above this many runs, the loss legend moves outside the axes.
 _LEGEND_INSIDE = 4
@@ -228,8 +250,11 @@ def loss_curves_figure(curves, ylabel, title, log_y=False, xlabel="epoch"):
     -------
     matplotlib.figure.Figure
         One axes with one line per run, in the mapping's order, labelled in a
-        legend (outside the axes for more than 4 runs).  Colours follow the
-        default cycle; line styles change every 10 runs.
+        legend (beside the axes, below the title, for more than 4 runs).
+        Runs of one compression scheme share a colour and each solver has
+        its own line style (:func:`run_styles`), so that FISTA and ADMM runs
+        of the same scheme read as a pair and stay visible when they
+        overlap.
     """
     entries = _mapping(curves, "curves")
     lines = []
@@ -247,18 +272,65 @@ def loss_curves_figure(curves, ylabel, title, log_y=False, xlabel="epoch"):
         lines.append((label, epochs, values))
     figure = new_figure(6.5 if len(lines) > _LEGEND_INSIDE else 5.0, 3.4)
     axes = figure.subplots()
-    for index, (label, epochs, values) in enumerate(lines):
-        axes.plot(epochs, values, color=f"C{index % 10}", linestyle=_LINE_STYLES[(index // 10) % 4], label=label)
+    styles = run_styles([label for label, _, _ in lines])
+    for (label, epochs, values), style in zip(lines, styles):
+        axes.plot(epochs, values, label=label, **style)
     if log_y:
         axes.set_yscale("log")
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     if len(lines) > _LEGEND_INSIDE:
-        figure.legend(loc="outside right upper", ncols=math.ceil(len(lines) / 20))
+        # beside the axes, from their top down: below the figure title, and
+        # inside the figure (constrained layout makes room for it)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                    ncols=math.ceil(len(lines) / 20))
     else:
         axes.legend(loc="best")
     figure.suptitle(title)
     return figure
+
+
+def run_styles(labels):
+    """Line style of each run: one colour per group of runs, the solver as line style.
+
+    A label that ends in a solver name (:data:`sparsefield.sparse.dictionary.SOLVERS`,
+    any case, after ``-``, ``_`` or a space), like the workflow's run names
+    ``"bdm-J4-fista"``, belongs to the group named by the rest
+    (``"bdm-J4"``: the compression scheme and its localization).  Runs of one
+    group share a colour; each solver has its own line style, the same in
+    every group (:data:`_SOLVER_STYLES`: the first solver a wide light band,
+    the others thin dashed or dotted lines on top, so runs that overlap
+    exactly stay visible).  Without any solver in the labels, each run gets
+    its own colour and the line style changes every 10 runs.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Run labels, in drawing order.
+
+    Returns
+    -------
+    list of dict
+        Keyword arguments for :meth:`matplotlib.axes.Axes.plot` (also valid
+        for :meth:`~matplotlib.axes.Axes.stairs`), one per label: ``color``,
+        ``linestyle``, ``linewidth``, ``alpha``, ``zorder`` and, beyond 10
+        groups, ``marker``.
+    """
+    parsed = [_SOLVER_SUFFIX.match(label) for label in labels]
+    if not any(parsed):
+        return [{"color": f"C{index % 10}", "linestyle": _LINE_STYLES[(index // 10) % len(_LINE_STYLES)]}
+                for index in range(len(labels))]
+    groups, solvers, styles = {}, {}, []
+    for label, match in zip(labels, parsed):
+        group, solver = (match["group"], match["solver"].lower()) if match else (label, "")
+        group_index = groups.setdefault(group, len(groups))
+        solver_index = solvers.setdefault(solver, len(solvers))
+        style = {"color": f"C{group_index % 10}", **_SOLVER_STYLES[solver_index % len(_SOLVER_STYLES)]}
+        marker = _GROUP_MARKERS[(group_index // 10) % len(_GROUP_MARKERS)]
+        if marker is not None:
+            style.update(marker=marker, markersize=3.0, markevery=0.1)
+        styles.append(style)
+    return styles
 
 
 @styled
@@ -376,8 +448,9 @@ def sparsity_histogram_figure(codes_by_label, bins=60, title="Sparsity of the co
     -------
     matplotlib.figure.Figure
         Two axes, one step histogram (:class:`matplotlib.patches.StepPatch`)
-        per run in each.  Left: the active coefficients' values, as a share of
-        all the run's coefficients (zeros included) on a log axis, so runs
+        per run in each, styled by :func:`run_styles`.  Left: the active
+        coefficients' values, as a share of all the run's coefficients
+        (zeros included) on a log axis, so runs
         with different numbers of patches or atoms compare.  Right: the
         number of active atoms per patch, as a share of patches.  The legend
         gives each run's share of active coefficients, mean number of active
@@ -398,17 +471,18 @@ def sparsity_histogram_figure(codes_by_label, bins=60, title="Sparsity of the co
     count_edges = np.arange(most_active + 2) - 0.5
     figure = new_figure(9.0, 3.6 + 0.17 * math.ceil(len(runs) / 2))
     value_axes, count_axes = figure.subplots(1, 2)
-    for index, ((label, codes, sparsity), values) in enumerate(zip(runs, active_values)):
-        colour = f"C{index % 10}"
+    styles = run_styles([label for label, _, _ in runs])
+    for (label, codes, sparsity), values, style in zip(runs, active_values, styles):
+        style = {key: value for key, value in style.items() if not key.startswith("marker")}
         name = (
             f"{label}: {100.0 * sparsity.fraction_nonzero:.1f} % active, "
             f"{sparsity.mean_active:.1f} per patch, kurtosis {sparsity.kurtosis:.1f}"
         )
         counts, _ = np.histogram(values, value_edges)
-        value_axes.stairs(counts / codes.size, value_edges, color=colour, label=name, baseline=None)
+        value_axes.stairs(counts / codes.size, value_edges, label=name, baseline=None, **style)
         active = np.sum(np.abs(codes) > tolerance, axis=1)
         per_patch, _ = np.histogram(active, count_edges)
-        count_axes.stairs(per_patch / codes.shape[0], count_edges, color=colour, label=name, baseline=None)
+        count_axes.stairs(per_patch / codes.shape[0], count_edges, label=name, baseline=None, **style)
     value_axes.set_yscale("log")
     value_axes.set_xlabel("code value b (active coefficients)")
     value_axes.set_ylabel("share of all coefficients")
