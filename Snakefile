@@ -6,6 +6,9 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+# Disk faults end in one message naming the folder (workflow/rules/disk.smk).
+include: "workflow/rules/disk.smk"
+
 
 configfile: "config/config.yaml"
 
@@ -28,3 +31,4 @@ rule all:
         final_outputs(),
         sparse_outputs(),
     default_target: True
+

@@ -77,6 +77,11 @@ def test_zca_refuses_bad_input():
     ZCA.fit(rank_deficient, epsilon=0.01)  # regularised: fine
     with pytest.raises(InputError, match="identical"):
         ZCA.fit(np.ones((10, 4)))
+    # identical patches whose covariance is rounding noise, not exactly zero
+    noisy = np.full((1000, 64), 128.0) + np.random.default_rng(0).normal(0, 1e-13, (1000, 64))
+    assert np.linalg.eigvalsh(np.cov(noisy.T)).mean() > 0.0
+    with pytest.raises(InputError, match="identical"):
+        ZCA.fit(noisy)
     with pytest.raises(InputError, match="epsilon"):
         ZCA.fit(patches, epsilon=-0.1)
     with pytest.raises(InputError, match="at least 2 patches"):

@@ -25,35 +25,38 @@
 #               versions) from workflow/scripts/provenance.py (rules in provenance.smk).
 import pandas as pd
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-validate(config, schema="../schemas/config.schema.yaml")
-if config["rf"]["lags"] and config["lasso"]["lags"] and not (
-    set(config["rf"]["lags"]) & set(config["lasso"]["lags"])
-):
-    raise WorkflowError("config: rf.lags and lasso.lags share no lag to compare ML with lasso")
+from sparsefield.config import check_config, check_sheet_files, read_sheet
+from sparsefield.errors import InputError
+
+# The config and the sheet, checked by sparsefield.config (unit-tested there): size
+# limits, --config strings read as YAML scalars where the schema wants numbers or
+# booleans, every schema error at once with its key path, the schema's defaults filled
+# in, cross-key checks (rf.lags/lasso.lags, sta.tau_step/sta.tau_max, the sparse-coding
+# branch's M, J and images, ...).  Any problem: one WorkflowError, no traceback.
+try:
+    check_config(config, workflow.source_path("../schemas/config.schema.yaml"),
+                 config_files=workflow.configfiles)
+except InputError as error:
+    raise WorkflowError(str(error))
 
 # The conda route (see README); --lint wants a software environment per rule.
 CONDA_ENV = "../../environment.yml"
 
 
-# Sheet columns read as text whatever they hold (a units cell "3" is an id list).
-SHEET_TEXT = ("recording_id", "units", "unit_label", "spikes_key", "units_key", "triggers_key",
-              "stimulus_key", "label_column")
-
-
 def _read_sheet(path):
+    """The recordings sheet (config key recordings) as a DataFrame indexed by recording_id:
+    no comment character, no NA values, blank cells left out (defaults: the schema's and
+    sparsefield.io.session's), number columns numeric, text columns text; every bad cell
+    and every missing file reported at once naming the sheet, the recording id and the
+    column."""
     try:
-        sheet = pd.read_csv(path, sep="\t", comment="#", dtype={column: str for column in SHEET_TEXT})
-    except (OSError, pd.errors.ParserError) as error:
-        raise WorkflowError(f"{path}: cannot read the recordings sheet ({error})")
-    validate(sheet, schema="../schemas/recordings.schema.yaml")
-    duplicated = sheet["recording_id"][sheet["recording_id"].duplicated()]
-    if len(duplicated):
-        raise WorkflowError(
-            f"{path}: recording_id must be unique; repeated: {', '.join(duplicated)}"
-        )
-    return sheet.set_index("recording_id", drop=False)
+        sheet = read_sheet(path, workflow.source_path("../schemas/recordings.schema.yaml"))
+        # files the sheet names must exist, except what the workflow writes (results/)
+        check_sheet_files(sheet, path)
+        return sheet
+    except InputError as error:
+        raise WorkflowError(str(error))
 
 
 RECORDINGS = _read_sheet(config["recordings"])

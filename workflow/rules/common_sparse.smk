@@ -1,6 +1,6 @@
 # Everything of the sparse-coding branch that is not a rule (the counterpart of
-# common.smk): its config checks beyond the schema, the run names, input functions
-# and final outputs.  Conventions: see the top of common.smk.
+# common.smk): the run names, input functions and final outputs (its config checks
+# beyond the schema are in sparsefield.config, run from common.smk).  Conventions: see the top of common.smk.
 import glob
 import os
 
@@ -10,26 +10,9 @@ SPARSE_CATEGORY = "Receptive fields from sparse coding"
 N_PIXELS = SPARSE["patches"]["size"] ** 2
 
 
-def _check_sparse_config():
-    """What the schema cannot say: M against N, J against M (and N for bdm blocks)."""
-    m = SPARSE["compression"]["n_measurements"]
-    if m > N_PIXELS:
-        raise WorkflowError(
-            f"config sparse.compression.n_measurements: M = {m} > N = {N_PIXELS} pixels per "
-            f"{SPARSE['patches']['size']}x{SPARSE['patches']['size']} patch; compression must not expand"
-        )
-    for j in SPARSE["runs"]["localization"]:
-        if m % j:
-            raise WorkflowError(f"config sparse.runs.localization: J = {j} must divide M = {m}")
-        if "bdm" in SPARSE["runs"]["schemes"] and N_PIXELS % j:
-            raise WorkflowError(
-                f"config sparse.runs.localization: J = {j} must divide N = {N_PIXELS} "
-                "for the block-diagonal scheme bdm"
-            )
-
-
-if SPARSE["enabled"]:
-    _check_sparse_config()
+# What the schema cannot say (M against N, J against M and N, hilbert against the patch
+# side, validation images against the names) is checked with the rest of the config in
+# common.smk: sparsefield.config.cross_key_errors.
 
 
 def sparse_runs():

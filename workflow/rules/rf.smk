@@ -6,7 +6,9 @@
 
 checkpoint load_recording:
     input:
-        raw_files,
+        # The truth of a simulated session is checked here, before any fit.
+        unpack(truth_files),
+        raw=raw_files,
     output:
         "results/{recording}/session.npz",
     log:
@@ -16,6 +18,8 @@ checkpoint load_recording:
     params:
         row=lambda wildcards: recording_row(wildcards.recording),
         defaults=config["sessions"],
+        # checked against the session before anything is written
+        fits={"rf": config["rf"], "lasso": config["lasso"], "sta": config["sta"]},
     threads: 1
     resources:
         mem_mb=1000,

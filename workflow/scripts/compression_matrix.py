@@ -1,7 +1,12 @@
 """One compression matrix Phi (M x N) of the sparse-coding comparison."""
 from _common import start
 
-start(snakemake)
+start(snakemake, keys={
+    "scheme": "sparse.runs.schemes", "localization": "sparse.runs.localization",
+    "n_measurements": "sparse.compression.n_measurements", "order": "sparse.compression.order",
+    "normalise": "sparse.compression.normalise", "seed": "sparse.compression.seed",
+    "patch_size": "sparse.patches.size",
+})
 
 import logging
 

@@ -1,7 +1,9 @@
 """GIF of one run's pixel-space atoms over the epochs, in the atom grid's order."""
 from _common import load, start
 
-start(snakemake)
+start(snakemake, keys={"fps": "sparse.figures.animation_fps",
+                       "max_atoms": "sparse.figures.animation_atoms",
+                       "patch_size": "sparse.patches.size"})
 
 from sparsefield.plots.sparse import write_atom_animation
 from sparsefield.sparse.dictionary import DictionaryRun

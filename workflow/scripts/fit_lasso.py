@@ -3,7 +3,14 @@
 cross-validation on shared folds, and the separation at that penalty."""
 from _common import load, start, unit_chunk
 
-start(snakemake)
+start(snakemake, keys={
+    "lags": "lasso.lags", "window": "lasso.window", "window start (s)": "lasso.window",
+    "window stop (s)": "lasso.window", "min_lags": "lasso.min_lags",
+    "n_lambdas": "lasso.n_lambdas", "lambda_min_ratio": "lasso.lambda_min_ratio",
+    "n_folds": "lasso.n_folds", "rule": "lasso.rule", "tol": "lasso.tol",
+    "backend": "lasso.backend", "solver": "lasso.units_solver",
+    "centering": "lasso.separation_centering",
+})
 
 import logging
 
@@ -12,17 +19,20 @@ import numpy as np
 from sparsefield.io import save_npz
 from sparsefield.io.session import Session
 from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.lags import lags_source, session_lags
 from sparsefield.rf.separation import separate_units
-from sparsefield.rf.summary import fitted_units, session_lags
+from sparsefield.rf.summary import fitted_units
 from sparsefield.rf.units import fit_lasso_lags_units
 
 session = load(Session, snakemake.input.recording)
 binned = load(UnitCounts, snakemake.input.counts)
 units = unit_chunk(snakemake, session.n_units)
 counts = binned.counts[:, units]
-fitted, _ = fitted_units(counts, session.min_spikes)
 lags = session_lags(snakemake.params.lags, snakemake.params.window, snakemake.params.min_lags,
-                    binned.durations, "config lasso")
+                    binned.durations, lags_source("lasso", snakemake.params.lags))
+fitted, _ = fitted_units(counts, session.min_spikes)
+fitted &= counts[int(lags.max()):].sum(axis=0) > 0  # as in fit_ml.py
+unit_ids = session.unit_ids[units]
 fit = fit_lasso_lags_units(
     session.stimulus,
     counts,
@@ -36,20 +46,20 @@ fit = fit_lasso_lags_units(
     tol=snakemake.params.tol,
     backend=snakemake.params.backend,
     solver=snakemake.params.solver,
+    unit_ids=unit_ids,
 )
-for index in np.flatnonzero(fitted):
+for index in np.flatnonzero(fitted & ~fit.fitted):
+    logging.warning("unit %d not fitted: %s", unit_ids[index], fit.why[index])
+for index in np.flatnonzero(fit.fitted):
     unit = fit.unit(index)
     off = float(unit.kkt_violation.max() / unit.lambdas[0])
     logging.log(
         logging.WARNING if off > 1e-3 else logging.INFO,
         "unit %d: penalty %.4g chosen (rule %s); %d non-zero weights; %s fits: largest KKT "
         "violation %.2g x lambda_max",
-        session.unit_ids[units.start + index], unit.lambda_chosen, unit.rule,
+        unit_ids[index], unit.lambda_chosen, unit.rule,
         np.count_nonzero(unit.chosen_weights), unit.backend, off,
     )
-chosen = np.full(fit.weights.shape[:1] + fit.weights.shape[2:], np.nan)
-for index in np.flatnonzero(fitted):
-    chosen[index] = fit.unit(index).chosen_weights
-separation = separate_units(chosen, centering=snakemake.params.centering)
+separation = separate_units(fit.chosen_weights, centering=snakemake.params.centering)
 save_npz(snakemake.output.fit, fit.to_npz_dict())
 save_npz(snakemake.output.separation, separation.to_npz_dict())

@@ -1,7 +1,11 @@
 """Learn a dictionary from compressed patches; recover pixel-space atoms every epoch."""
 from _common import load, start
 
-start(snakemake)
+start(snakemake, keys={
+    name: f"sparse.learning.{name}"
+    for name in ("n_atoms", "tau", "n_epochs", "batch_size", "update", "learning_rate", "decay",
+                 "tol", "max_iter", "seed")
+} | {"solver": "sparse.runs.solvers"})
 
 import numpy as np
 

@@ -1,7 +1,13 @@
 """Simulate one model neuron and write its raw files in the real recording's layout."""
 from _common import start
 
-start(snakemake)
+start(snakemake, keys={
+    "n_frames": "simulation.n_frames", "n_extra_frames": "simulation.n_extra_frames",
+    "frame_shape": "simulation.frame_height, simulation.frame_width",
+    "mean_frame_duration": "simulation.mean_frame_duration",
+    "sd_frame_duration": "simulation.sd_frame_duration", "dt": "simulation.dt",
+    "seed": f"simulation.neurons.{snakemake.wildcards.neuron}.seed",
+})
 
 import logging
 
@@ -12,7 +18,8 @@ settings = dict(snakemake.params.stimulus)
 model_settings = dict(snakemake.params.model)
 seed = model_settings.pop("seed")
 raw, truth = simulate_recording(
-    NeuronModel.from_dict(model_settings),
+    NeuronModel.from_dict(model_settings,
+                          source=f"simulation.neurons.{snakemake.wildcards.neuron}"),
     n_frames=settings["n_frames"],
     frame_shape=(settings["frame_height"], settings["frame_width"]),
     mean_frame_duration=settings["mean_frame_duration"],

@@ -2,7 +2,13 @@
 (read back by the workflow through the NWB reader, like a lab's file), with the truth."""
 from _common import start
 
-start(snakemake)
+_SESSION = f"simulation.sessions.{snakemake.wildcards.simulated_session}"
+start(snakemake, keys={
+    "n_units": f"{_SESSION}.n_units", "n_frames": f"{_SESSION}.n_frames",
+    "seed": f"{_SESSION}.seed", "frame_shape": "simulation.frame_height, simulation.frame_width",
+    "mean_frame_duration": "simulation.mean_frame_duration",
+    "sd_frame_duration": "simulation.sd_frame_duration", "dt": "simulation.dt",
+})
 
 import logging
 

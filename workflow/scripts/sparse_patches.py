@@ -1,7 +1,16 @@
 """Images -> whitened, normalised training / validation / correlation patches."""
 from _common import start
 
-start(snakemake)
+start(snakemake, keys={
+    "patch_size": "sparse.patches.size", "n_train": "sparse.patches.n_train",
+    "n_validation": "sparse.patches.n_validation",
+    "n_correlation": "sparse.patches.n_correlation", "seed": "sparse.patches.seed",
+    "epsilon": "sparse.patches.zca_epsilon", "validation_names": "sparse.images.validation",
+    "f0_fraction": "sparse.images.f0_fraction", "scale": "sparse.images.scale",
+    "variable": "sparse.images.variable",
+    "source": ("sparse.images.names" if snakemake.params.images["source"] == "skimage"
+               else "sparse.images.source"),
+})
 
 import logging
 

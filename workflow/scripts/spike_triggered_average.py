@@ -2,7 +2,10 @@
 and separations."""
 from _common import load, start, unit_chunk
 
-start(snakemake)
+start(snakemake, keys={
+    "tau_max": "sta.tau_max", "tau_step": "sta.tau_step", "n_shifts": "sta.n_shifts",
+    "seed": "sta.seed", "null": "sta.null_model", "centering": "sta.separation_centering",
+})
 
 import logging
 

@@ -11,7 +11,7 @@ import pandas as pd
 from sparsefield.io.session import Session
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.separation import UnitsSeparation
-from sparsefield.rf.summary import unit_table
+from sparsefield.rf.summary import FLAG_MEANINGS, unit_table
 from sparsefield.rf.units import UnitsLasso, UnitsML, UnitsSTA
 
 session = load(Session, snakemake.input.recording)
@@ -33,7 +33,10 @@ rows = unit_table(
 for row in rows:
     if not row["fitted"]:
         logging.warning("unit %d not fitted: %s", row["unit_id"], row["why"])
-    elif row.get("flags"):
-        logging.warning("unit %d: %s (the estimate sits at the end of the fitted lags or "
-                        "delays; consider a longer window)", row["unit_id"], row["flags"])
+    for flag in row.get("flags", "").split():
+        logging.warning("unit %d: %s (%s)", row["unit_id"], flag,
+                        FLAG_MEANINGS.get(flag, "see config/README.md"))
+if not any(row["fitted"] for row in rows):
+    logging.warning("no unit of recording %s could be fitted (see the reasons above)",
+                    session.session_id)
 pd.DataFrame(rows).to_csv(snakemake.output[0], sep="\t", index=False, float_format="%.6g")

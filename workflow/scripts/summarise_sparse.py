@@ -1,7 +1,7 @@
 """One row per sparse-coding run: final losses, code sparsity and atom shapes."""
 from _common import load, start
 
-start(snakemake)
+start(snakemake, keys={"patch_shape": "sparse.patches.size", "patch_size": "sparse.patches.size"})
 
 import pandas as pd
 

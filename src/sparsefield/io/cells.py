@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparsefield.errors import InputError
-from sparsefield.io.readers import _short, check_file, read_variables
+from sparsefield.io.readers import (
+    StoredPrecision,
+    _short,
+    check_file,
+    read_variables,
+    stored_precision,
+)
 
 # MATLAB classes (the MATLAB_class attribute of a v7.3 dataset) that hold numbers.
 _MATLAB_NUMERIC_CLASSES = {
@@ -55,6 +61,9 @@ class SpikeTrains:
         source has no labels.
     per_trial : bool
         Whether each entry of :attr:`times` is split into trials.
+    precision : StoredPrecision or None
+        The coarsest precision of the times as stored in the file (before they
+        became float64), in the unit of :attr:`times`; None when unknown.
 
     Notes
     -----
@@ -66,6 +75,7 @@ class SpikeTrains:
     times: tuple
     labels: tuple | None
     per_trial: bool
+    precision: StoredPrecision | None = None
 
 
 # --- public readers ------------------------------------------------------------------
@@ -95,7 +105,8 @@ def read_spike_cells(path, key):
         - a plain numeric vector (not a cell): one unit with id 1;
         - an empty cell: no units.
 
-        ``labels`` is None (MATLAB cells carry no labels).
+        ``labels`` is None (MATLAB cells carry no labels); ``precision`` is the
+        coarsest of the stored arrays (a float32 or integer cell element shows).
 
     Raises
     ------
@@ -111,7 +122,8 @@ def read_spike_cells(path, key):
     if kind == "array":
         train = _as_train(path, value, f"variable {key!r}",
                           "a cell array of spike-time vectors or one vector of spike times")
-        return SpikeTrains(np.array([1], dtype=np.int64), (train,), None, False)
+        return SpikeTrains(np.array([1], dtype=np.int64), (train,), None, False,
+                           stored_precision(value))
     rows, cols = value.shape
     expected = "a vector of spike times"
     if value.size == 0:
@@ -121,7 +133,8 @@ def read_spike_cells(path, key):
             _as_train(path, element, f"cell {key}{{{index + 1}}} (unit {index + 1})", expected)
             for index, element in enumerate(value.reshape(-1, order="F"))
         )
-        return SpikeTrains(np.arange(1, len(times) + 1, dtype=np.int64), times, None, False)
+        return SpikeTrains(np.arange(1, len(times) + 1, dtype=np.int64), times, None, False,
+                           _cell_precision(value))
     times = tuple(
         tuple(
             _as_train(
@@ -132,10 +145,17 @@ def read_spike_cells(path, key):
         )
         for row in range(rows)
     )
-    return SpikeTrains(np.arange(1, rows + 1, dtype=np.int64), times, None, True)
+    return SpikeTrains(np.arange(1, rows + 1, dtype=np.int64), times, None, True,
+                       _cell_precision(value))
 
 
-def read_trial_cells(path, key):
+def _cell_precision(cells):
+    """The coarsest stored precision of a cell array's (already checked) elements."""
+    return stored_precision(*[element for element in np.asarray(cells).reshape(-1)
+                              if isinstance(element, np.ndarray)])
+
+
+def read_trial_cells(path, key, *, with_precision=False):
     """Per-trial vectors (e.g. trigger times per trial) from a MATLAB cell array.
 
     Parameters
@@ -145,6 +165,8 @@ def read_trial_cells(path, key):
     key : str
         Name of the variable: a 1xN or Nx1 cell of vectors (N trials), or a
         plain numeric vector (one trial).
+    with_precision : bool, default False
+        Also return the stored precision of the times.
 
     Returns
     -------
@@ -152,6 +174,9 @@ def read_trial_cells(path, key):
         One float64 ndarray of shape (n_values,) per trial, as stored (no
         unit conversion, no sorting); a 1-tuple for a plain vector.  A trial
         may be empty.
+    precision : StoredPrecision or None
+        Only with ``with_precision``: the coarsest precision of the stored
+        arrays (:func:`sparsefield.io.readers.stored_precision`).
 
     Raises
     ------
@@ -165,8 +190,9 @@ def read_trial_cells(path, key):
     path = os.fspath(path)
     kind, value = _load_cell_variable(path, key)
     if kind == "array":
-        return (_as_train(path, value, f"variable {key!r}",
-                          "a cell array of per-trial vectors or one vector of times"),)
+        trials = (_as_train(path, value, f"variable {key!r}",
+                            "a cell array of per-trial vectors or one vector of times"),)
+        return (trials, stored_precision(value)) if with_precision else trials
     rows, cols = value.shape
     if value.size and rows > 1 and cols > 1:
         raise InputError(
@@ -174,11 +200,12 @@ def read_trial_cells(path, key):
             f"variable {key!r} is a {rows}x{cols} cell array; expected a 1xN or Nx1 cell "
             "with one vector of times per trial",
         )
-    return tuple(
+    trials = tuple(
         _as_train(path, element, f"cell {key}{{{index + 1}}} (trial {index + 1})",
                   "a vector of times")
         for index, element in enumerate(value.reshape(-1, order="F"))
     )
+    return (trials, _cell_precision(value)) if with_precision else trials
 
 
 def read_units_npz(path, times_key, units_key):
@@ -199,7 +226,8 @@ def read_units_npz(path, times_key, units_key):
     trains : SpikeTrains
         ``unit_ids``: the sorted unique values of the unit index; each train
         holds that unit's times in the order they appear in the file (float64,
-        file's time unit); ``labels`` None; ``per_trial`` False.
+        file's time unit); ``labels`` None; ``per_trial`` False; ``precision``
+        that of the stored times array.
 
     Raises
     ------
@@ -231,7 +259,7 @@ def read_units_npz(path, times_key, units_key):
             f"{float(times[index])}; {bad.size} spike times are not finite (NaN or infinite)",
         )
     unit_ids, trains = split_by_unit(times.astype(np.float64), units)
-    return SpikeTrains(unit_ids, trains, None, False)
+    return SpikeTrains(unit_ids, trains, None, False, stored_precision(times))
 
 
 # --- checks shared by the readers of this package ------------------------------------

@@ -31,7 +31,7 @@ from sparsefield.io.cells import (
     as_whole_numbers,
     split_by_unit,
 )
-from sparsefield.io.readers import _short, check_file, read_variables
+from sparsefield.io.readers import _short, check_file, read_variables, stored_precision
 
 #: Label files in order of preference, with the column holding the label.
 LABEL_FILES = (("cluster_group.tsv", "group"), ("cluster_KSLabel.tsv", "KSLabel"))
@@ -83,7 +83,9 @@ def read_kilosort(folder):
         holds that cluster's spike times in seconds, float64, in the file's
         order; labels from ``cluster_group.tsv`` (column ``group``) if present,
         else ``cluster_KSLabel.tsv`` (column ``KSLabel``), ``''`` for a cluster
-        without a row, and None when neither file exists; ``per_trial`` False.
+        without a row, and None when neither file exists; ``per_trial`` False;
+        ``precision`` that of ``spike_times.npy`` in seconds (a float32 file of
+        sample indices loses samples late in a long recording).
         ``result.sample_rate``: from ``params.py``.
 
     Raises
@@ -106,6 +108,7 @@ def read_kilosort(folder):
     if not os.path.isfile(times_path):
         raise InputError(folder, "has no spike_times.npy; is this a Kilosort/Phy output folder?")
     samples = _load_npy(times_path)
+    stored = samples
     samples = as_whole_numbers(
         times_path, _as_vector(times_path, samples, "spike_times", "a vector of sample indices"),
         "spike_times", "spike",
@@ -144,7 +147,8 @@ def read_kilosort(folder):
     unit_ids, trains = split_by_unit(samples.astype(np.float64) / sample_rate, clusters)
     labels = _read_labels(folder, unit_ids)
     return KilosortFolder(
-        trains=SpikeTrains(unit_ids, trains, labels, False),
+        trains=SpikeTrains(unit_ids, trains, labels, False,
+                           stored_precision(stored, scale=1.0 / sample_rate)),
         sample_rate=sample_rate,
         folder=folder,
         cluster_file=cluster_file,
@@ -195,7 +199,7 @@ def read_params(path):
     return params
 
 
-def read_event_times(path, *, unit="s", sample_rate=None, key=None):
+def read_event_times(path, *, unit="s", sample_rate=None, key=None, with_precision=False):
     """Event (frame, sync) times from a vector stored in one file, in seconds.
 
     Parameters
@@ -212,12 +216,17 @@ def read_event_times(path, *, unit="s", sample_rate=None, key=None):
     key : str, optional
         Variable (``.mat``) or array (``.npz``) name; may be left out when the
         file holds exactly one.  Not used for ``.npy`` and text files.
+    with_precision : bool, default False
+        Also return the precision of the times as stored.
 
     Returns
     -------
     times : ndarray of shape (n_events,), float64
         Times in seconds, in the file's order (not sorted or checked for
         order).
+    precision : sparsefield.io.readers.StoredPrecision or None
+        Only with ``with_precision``: the stored dtype and the step between
+        consecutive values it can hold at the largest time, in seconds.
 
     Raises
     ------
@@ -257,9 +266,11 @@ def read_event_times(path, *, unit="s", sample_rate=None, key=None):
             "(known: .npy, .txt, .csv, .tsv, .dat, .mat, .npz)",
         )
     times = _as_train(path, data, where, "a vector of event times")
-    if unit == "samples":
-        return times / rate
-    return times * EVENT_UNITS[unit]
+    scale = 1.0 / rate if unit == "samples" else EVENT_UNITS[unit]
+    times = times / rate if unit == "samples" else times * scale
+    if with_precision:
+        return times, stored_precision(data, scale=scale)
+    return times
 
 
 # --- helpers ----------------------------------------------------------------------------

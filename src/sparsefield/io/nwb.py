@@ -20,7 +20,7 @@ import numpy as np
 
 from sparsefield.errors import InputError
 from sparsefield.io.cells import SpikeTrains, _as_train, as_whole_numbers
-from sparsefield.io.readers import _short, check_file
+from sparsefield.io.readers import StoredPrecision, _short, check_file, stored_precision
 
 #: Columns of the Units table tried, in order, for labels when none is named.
 LABEL_COLUMNS = ("quality", "label", "KSLabel", "group")
@@ -52,6 +52,9 @@ class NwbStimulus:
         Time of the first frame in seconds, for a regular series.
     rate : float or None
         Frames per second, for a regular series.
+    timestamps_precision : StoredPrecision or None
+        Precision of the timestamps as stored (a float32 dataset holds fewer
+        digits than the float64 :attr:`timestamps`); None without timestamps.
     """
 
     name: str
@@ -59,6 +62,7 @@ class NwbStimulus:
     timestamps: np.ndarray | None
     starting_time: float | None
     rate: float | None
+    timestamps_precision: StoredPrecision | None = None
 
 
 # --- reading --------------------------------------------------------------------------
@@ -100,7 +104,8 @@ def read_nwb_units(path, *, label_column=None):
     trains : SpikeTrains
         ``unit_ids`` from ``units.id``; one train per unit, in seconds,
         float64, in the file's order; ``labels`` as above (``''`` kept as
-        stored); ``per_trial`` False.
+        stored); ``per_trial`` False; ``precision`` that of the stored
+        ``spike_times`` dataset.
 
     Raises
     ------
@@ -149,7 +154,7 @@ def read_nwb_units(path, *, label_column=None):
             for row, (unit_id, start, end) in enumerate(zip(unit_ids, starts, ends))
         )
         labels = _unit_labels(path, units, colnames, label_column)
-    return SpikeTrains(unit_ids, times, labels, False)
+    return SpikeTrains(unit_ids, times, labels, False, stored_precision(flat))
 
 
 def _unit_labels(path, units, colnames, label_column):
@@ -252,9 +257,11 @@ def read_nwb_stimulus(path, name=None):
             raise InputError(path, f"stimulus {name!r} holds values of type {frames.dtype} "
                                    f"(shape {frames.shape}), not frames of real numbers")
         timestamps = series.timestamps
-        starting_time = rate = None
+        starting_time = rate = precision = None
         if timestamps is not None:
-            timestamps = _as_train(path, np.asarray(timestamps[()]),
+            stored = np.asarray(timestamps[()])
+            precision = stored_precision(stored)
+            timestamps = _as_train(path, stored,
                                    f"the timestamps of stimulus {name!r}", "a vector of times")
             if timestamps.shape[0] != frames.shape[0]:
                 raise InputError(
@@ -266,7 +273,7 @@ def read_nwb_stimulus(path, name=None):
             starting_time = None if series.starting_time is None else float(series.starting_time)
             rate = None if series.rate is None else float(series.rate)
     return NwbStimulus(name=name, frames=frames, timestamps=timestamps,
-                       starting_time=starting_time, rate=rate)
+                       starting_time=starting_time, rate=rate, timestamps_precision=precision)
 
 
 def read_nwb_intervals(path, name=None):

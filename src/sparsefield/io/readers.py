@@ -23,6 +23,7 @@ read; checking what the arrays mean is :mod:`sparsefield.io.recording`'s job.
 import os
 import warnings
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,6 +48,65 @@ _MATLAB_NUMERIC_CLASSES = {
     "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64",
 }
+
+
+@dataclass(frozen=True)
+class StoredPrecision:
+    """How finely a stored array of times can hold its values.
+
+    Converting to float64 after reading cannot restore digits that a float32 or an
+    integer array never held, so readers report the precision of what was stored
+    (:func:`stored_precision`) and the session loader compares it with a frame
+    (:func:`sparsefield.io.plausibility.check_time_precision`).
+
+    Attributes
+    ----------
+    dtype : str
+        The stored dtype, e.g. ``"float32"``, ``"int32"``.
+    step : float
+        Distance between two consecutive values the dtype can hold at the largest
+        stored magnitude (1 for integers), in the unit of the times the reader
+        returns (the file's own unit, or seconds where the reader converts).
+    """
+
+    dtype: str
+    step: float
+
+
+def stored_precision(*arrays, scale=1.0):
+    """The coarsest :class:`StoredPrecision` of arrays of times, as stored.
+
+    Parameters
+    ----------
+    *arrays : ndarray
+        Times with the dtype they had in the file (before any conversion).
+    scale : float, default 1.0
+        Multiplies the step (e.g. ``1 / sample_rate`` when the reader returns seconds
+        from samples).
+
+    Returns
+    -------
+    StoredPrecision or None
+        None when no array holds a finite value.  For a floating-point dtype the step
+        is ``np.spacing`` of its largest finite magnitude; for integers (and booleans)
+        it is 1.
+    """
+    coarsest = None
+    for array in arrays:
+        array = np.asarray(array)
+        if array.size == 0 or array.dtype.kind not in "biuf":
+            continue
+        if array.dtype.kind == "f":
+            finite = np.abs(array[np.isfinite(array)])
+            if finite.size == 0:
+                continue
+            step = float(np.spacing(finite.max().astype(array.dtype)))
+        else:
+            step = 1.0
+        step *= scale
+        if coarsest is None or step > coarsest.step:
+            coarsest = StoredPrecision(dtype=str(array.dtype), step=step)
+    return coarsest
 
 
 def infer_format(path):

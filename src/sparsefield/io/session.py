@@ -26,6 +26,7 @@ Everything a user can get wrong is checked here, once, and raised as
 and the problem; code downstream trusts a :class:`Session`.
 """
 
+import dataclasses
 import logging
 import math
 import os
@@ -36,7 +37,8 @@ import numpy as np
 
 from sparsefield._checks import as_times
 from sparsefield.errors import InputError
-from sparsefield.io.readers import EXTENSION_FORMATS, check_file, read_variables
+from sparsefield.io import plausibility
+from sparsefield.io.readers import EXTENSION_FORMATS, check_file, read_variables, stored_precision
 from sparsefield.io.recording import (
     PIXEL_ORDERS,
     STIMULUS_AXES,
@@ -98,8 +100,10 @@ VARIABLE_DEFAULTS = {
     "stimulus_key": "DN_stim",
 }
 
-#: Defaults of the other columns when a cell is blank (``min_spikes`` and
-#: ``max_frames_left_out`` default to the workflow config's ``sessions`` keys).
+#: Defaults of the other columns when a cell is blank (``min_spikes``,
+#: ``max_frames_left_out``... default to the workflow config's ``sessions`` keys), and of
+#: the plausibility checks' settings, which are config keys only
+#: (:data:`sparsefield.io.plausibility.PLAUSIBILITY_DEFAULTS`).
 SESSION_DEFAULTS = {
     "format": "auto",
     "stimulus_axes": "hwt",
@@ -111,6 +115,7 @@ SESSION_DEFAULTS = {
     "max_frames_left_out": 0.05,
     "max_spikes_left_out": 1.0,
     "max_frame_gap": 4.0,
+    **plausibility.PLAUSIBILITY_DEFAULTS,
 }
 
 _SCALE = {"s": 1.0, "ms": 1e-3}
@@ -155,6 +160,9 @@ class Session(SourcesNpzMixin):
         Units with fewer spikes inside the frames are not fitted (flagged).
     sources : dict of str to str
         What each role was read from: keys ``spikes``, ``triggers``, ``stimulus``.
+    n_constant_pixels : int
+        Pixels that never change over the frames used, kept because
+        ``sessions.constant_pixels`` is ``warn`` (otherwise they are an error).
     """
 
     session_id: str
@@ -170,6 +178,13 @@ class Session(SourcesNpzMixin):
     n_frames_left_out: int
     min_spikes: int
     sources: dict = field(default_factory=dict)
+    n_constant_pixels: int = 0
+
+    @classmethod
+    def _unpack_field(cls, name, kind, npz):
+        if name == "n_constant_pixels" and name not in npz:
+            return 0  # a session.npz written before the field existed
+        return super()._unpack_field(name, kind, npz)
 
     @property
     def n_units(self):
@@ -259,7 +274,9 @@ def read_session_row(row, defaults=None):
         take their default.
     defaults : mapping, optional
         Overrides of :data:`SESSION_DEFAULTS` (the workflow passes its config's
-        ``sessions`` section: ``min_spikes``, ``max_frames_left_out``).
+        ``sessions`` section: ``min_spikes``, ``max_frames_left_out``, the
+        plausibility settings ``frame_interval``, ``rate``, ``constant_pixels``,
+        ``max_time_error``...).
 
     Returns
     -------
@@ -268,7 +285,8 @@ def read_session_row(row, defaults=None):
     Raises
     ------
     InputError
-        Source ``"recordings.tsv: <recording_id>"``, naming the column.
+        Source ``"recordings.tsv: <recording_id>"``, naming the column; a bad
+        plausibility setting names its config key (``sessions.rate``).
     """
     defaults = {**SESSION_DEFAULTS, **(defaults or {})}
     cells = {}
@@ -337,6 +355,13 @@ def read_session_row(row, defaults=None):
             raise InputError(source, f"{role}_time_unit is samples, so sample_rate (samples "
                              "per second) is required")
     settings["units"] = _unit_list(source, settings["units"])
+    settings["frame_interval"] = plausibility.as_bounds(
+        defaults["frame_interval"], "sessions.frame_interval", "s")
+    settings["rate"] = plausibility.as_bounds(defaults["rate"], "sessions.rate", "Hz")
+    settings["constant_pixels"] = plausibility.as_choice(
+        defaults["constant_pixels"], "sessions.constant_pixels", plausibility.CONSTANT_PIXELS)
+    settings["max_time_error"] = plausibility.as_fraction(defaults["max_time_error"],
+                                                          "sessions.max_time_error")
     if settings["frame_rate"] is not None and cells["triggers_file"] is not None:
         raise InputError(source, "give either triggers_file or frame_rate, not both")
     return settings
@@ -401,7 +426,7 @@ def load_session(row, base_dir=".", defaults=None):
         Folder that relative paths in the row are relative to.
     defaults : mapping, optional
         Overrides of :data:`SESSION_DEFAULTS` (``min_spikes``,
-        ``max_frames_left_out``).
+        ``max_frames_left_out``, the plausibility settings).
 
     Returns
     -------
@@ -411,11 +436,31 @@ def load_session(row, base_dir=".", defaults=None):
     ------
     InputError
         Naming the file (or the sheet row), the unit or the column, and the problem.
+
+    Notes
+    -----
+    Besides reading, every session passes the checks of
+    :mod:`sparsefield.io.plausibility` before it is returned: spike and trigger times
+    that are not the same numbers, frame intervals within ``frame_interval``, times
+    stored precisely enough for the frames (``max_time_error``), spike trains that do
+    not restart, mean rates of the units to be fitted within ``rate``, and a stimulus
+    whose pixels all change (``constant_pixels``).  A text spikes file holds one
+    vector, so a blank ``triggers_file`` (without ``frame_rate``) is an error for it
+    rather than reading the spike times again as frame times.
     """
     settings = read_session_row(row, defaults)
     source = f"recordings.tsv: {settings['recording_id']}"
     spikes_path = _resolve(settings["spikes_file"], base_dir)
     spikes_format = _format_of(spikes_path, settings["format"])
+    if spikes_format == "text":
+        for role, what in (("triggers", "the frame times"), ("stimulus", "the stimulus")):
+            if settings[f"{role}_file"] is None and (role == "stimulus"
+                                                     or settings["frame_rate"] is None):
+                other = " (or frame_rate)" if role == "triggers" else ""
+                raise InputError(source, f"{role}_file is blank, but spikes_file "
+                                 f"{settings['spikes_file']} is a text file, which holds one "
+                                 f"vector (the spike times); give {role}_file{other} for "
+                                 f"{what}")
     paths = {
         "spikes": spikes_path,
         "triggers": None if settings["frame_rate"] is not None else _resolve(
@@ -427,11 +472,57 @@ def load_session(row, base_dir=".", defaults=None):
 
     trains = _read_spikes(spikes_path, spikes_format, settings)
     trains = _select_units(spikes_path, trains, settings)
-    triggers = _read_triggers(paths, settings, source)
+    triggers, trigger_precision = _read_triggers(paths, settings, source)
+    _check_timing(settings, paths, source, spikes_format, trains, triggers,
+                  trigger_precision)
     stimulus_raw, stimulus_settings = _read_stimulus(paths["stimulus"], settings)
     trials = _trial_frames(source, paths, triggers, trains, stimulus_raw, stimulus_settings,
                            settings)
-    return _assemble(settings, paths, trains, trials, stimulus_raw, stimulus_settings)
+    session = _assemble(settings, paths, trains, trials, stimulus_raw, stimulus_settings)
+    plausibility.check_rates(session, settings["rate"], spikes_path)
+    n_constant = plausibility.check_stimulus(session.stimulus, session.frame_shape,
+                                             settings["constant_pixels"], paths["stimulus"])
+    if n_constant:
+        session = dataclasses.replace(session, n_constant_pixels=n_constant)
+    return session
+
+
+def _spikes_unit(spikes_format, settings):
+    """The sheet's unit of the stored spike times (Kilosort and NWB readers give s)."""
+    return "s" if spikes_format in ("kilosort", "nwb") else settings["spikes_time_unit"]
+
+
+def _check_timing(settings, paths, source, spikes_format, trains, triggers, trigger_precision):
+    """The plausibility checks that need only the times; returns the median frame (s)."""
+    spikes_unit = _spikes_unit(spikes_format, settings)
+    spikes_scale = _time_scale(spikes_unit, settings)
+    if triggers is None:
+        plausibility.check_frame_rate(settings["frame_rate"], settings["frame_interval"],
+                                      source)
+        frame = 1.0 / settings["frame_rate"]
+    else:
+        triggers_unit = settings["triggers_time_unit"]
+        if os.path.splitext(paths["triggers"])[1].lower() == ".nwb" or (
+                settings["format"] == "nwb" and paths["triggers"] == paths["spikes"]):
+            triggers_unit = "s"
+        triggers_scale = _time_scale(triggers_unit, settings)
+        plausibility.check_not_the_same(trains, spikes_scale, triggers, triggers_scale,
+                                        paths["spikes"], paths["triggers"],
+                                        settings["triggers_file"] is None)
+        frame = plausibility.check_frame_intervals(triggers, settings["frame_interval"],
+                                                   paths["triggers"], triggers_unit)
+        largest = max(float(np.max(np.abs(times))) for times in triggers if times.size)
+        plausibility.check_time_precision(trigger_precision, triggers_scale, largest, frame,
+                                          settings["max_time_error"], paths["triggers"],
+                                          "trigger", triggers_unit)
+    spikes = [part for train in trains.times
+              for part in (train if trains.per_trial else (train,)) if part.size]
+    if spikes:
+        largest = max(float(np.max(np.abs(part))) for part in spikes)
+        plausibility.check_time_precision(trains.precision, spikes_scale, largest, frame,
+                                          settings["max_time_error"], paths["spikes"],
+                                          "spike", spikes_unit)
+    return frame
 
 
 def _format_of(path, fmt):
@@ -478,13 +569,14 @@ def _read_spikes(path, fmt, settings):
         unit = settings["spikes_time_unit"]
     else:
         key = settings["spikes_key"] or VARIABLE_DEFAULTS["spikes_key"]
-        vector = read_variables(path, fmt, [key])[key]
-        vector = np.asarray(vector, dtype=np.float64)
+        stored = read_variables(path, fmt, [key])[key]
+        vector = np.asarray(stored, dtype=np.float64)
         if vector.ndim > 1 and sum(size != 1 for size in vector.shape) > 1:
             raise InputError(path, f"spike times must be a vector, but the stored array has "
                              f"shape {'x'.join(map(str, vector.shape))}")
         trains = cells.SpikeTrains(unit_ids=np.array([1], dtype=np.int64),
-                                   times=(vector.reshape(-1),), labels=None, per_trial=False)
+                                   times=(vector.reshape(-1),), labels=None, per_trial=False,
+                                   precision=stored_precision(stored))
         unit = settings["spikes_time_unit"]
     scale = _time_scale(unit, settings)
     times = tuple(
@@ -499,7 +591,8 @@ def _read_spikes(path, fmt, settings):
                for part in (train if trains.per_trial else (train,))):
         raise InputError(path, "spike train is empty (no spike times in any unit)")
     return trains.__class__(unit_ids=np.asarray(trains.unit_ids, dtype=np.int64), times=times,
-                            labels=trains.labels, per_trial=trains.per_trial)
+                            labels=trains.labels, per_trial=trains.per_trial,
+                            precision=trains.precision)
 
 
 def _time_scale(unit, settings):
@@ -528,6 +621,7 @@ def _spike_vector(path, unit_id, trial, values, scale, unit):
         # negative (before the trial's first frame) and are then left out.
         raise InputError(path, f"{where}: spike time {int(negative[0])} (0-based) is negative "
                          f"({times[negative[0]]:g} {unit}); spike times must be >= 0")
+    plausibility.check_spike_order(times, path, where)
     return np.sort(times) * scale
 
 
@@ -555,13 +649,16 @@ def _select_units(path, trains, settings):
     chosen = np.flatnonzero(keep)[order]
     labels = ("",) * ids.size if trains.labels is None else tuple(trains.labels)
     return trains.__class__(unit_ids=ids[chosen], times=tuple(trains.times[i] for i in chosen),
-                            labels=tuple(labels[i] for i in chosen), per_trial=trains.per_trial)
+                            labels=tuple(labels[i] for i in chosen), per_trial=trains.per_trial,
+                            precision=trains.precision)
 
 
 def _read_triggers(paths, settings, source):
-    """Per-trial trigger times in seconds (a list of arrays), or None with frame_rate."""
+    """Per-trial trigger times in seconds (a list of arrays) and their stored precision
+    (:class:`~sparsefield.io.readers.StoredPrecision`, in the stored unit), or
+    ``(None, None)`` with frame_rate."""
     if settings["frame_rate"] is not None:
-        return None
+        return None, None
     path = paths["triggers"]
     if os.path.isdir(path):
         raise InputError(path, "is a folder; frame times must come from a file (triggers_file) "
@@ -575,6 +672,7 @@ def _read_triggers(paths, settings, source):
         from sparsefield.io.nwb import read_nwb_stimulus
 
         series = read_nwb_stimulus(path, settings["stimulus_key"])
+        precision = series.timestamps_precision
         if series.timestamps is not None:
             trials = [np.asarray(series.timestamps, dtype=np.float64)]
         else:
@@ -584,13 +682,19 @@ def _read_triggers(paths, settings, source):
     elif extension == ".npy":
         from sparsefield.io.kilosort import read_event_times
 
-        trials = [read_event_times(path, unit="s")]
+        times, precision = read_event_times(path, unit="s", with_precision=True)
+        trials = [times]
     elif fmt == "mat" or (fmt == "auto" and extension == ".mat"):
         from sparsefield.io.cells import read_trial_cells
 
-        trials = list(read_trial_cells(path, key))
+        trials, precision = _blank_triggers_hint(
+            lambda: read_trial_cells(path, key, with_precision=True), paths, settings, source)
+        trials = list(trials)
     else:
-        trials = [np.asarray(read_variables(path, fmt, [key])[key])]
+        stored = _blank_triggers_hint(lambda: read_variables(path, fmt, [key])[key], paths,
+                                      settings, source)
+        precision = stored_precision(stored)
+        trials = [np.asarray(stored)]
     scale = _time_scale(unit, settings)
     checked = []
     for index, times in enumerate(trials):
@@ -603,7 +707,20 @@ def _read_triggers(paths, settings, source):
                                 min_length=1, what="trigger time", unit=unit) * scale)
     if sum(times.size for times in checked) < 2:
         raise InputError(path, "needs at least 2 trigger times")
-    return checked
+    return checked, precision
+
+
+def _blank_triggers_hint(read, paths, settings, source):
+    """``read()``; when the triggers_file cell was blank and the spikes file lacks the
+    trigger variable, say so (the user may have forgotten triggers_file)."""
+    try:
+        return read()
+    except InputError as error:
+        if settings["triggers_file"] is not None or not error.problem.startswith("has no "):
+            raise
+        raise InputError(source, f"triggers_file is blank, so the frame times are read from "
+                         f"spikes_file, but {error}; give triggers_file (and triggers_key), "
+                         "or frame_rate") from error
 
 
 def _read_stimulus(path, settings):
@@ -634,7 +751,25 @@ def _read_stimulus(path, settings):
                              f"stimulus has shape {'x'.join(map(str, data.shape))}")
         data = data.reshape(-1, 1)
         stimulus_settings.update(stimulus_axes="tp", frame_height=1, frame_width=1)
+    axes = stimulus_settings["stimulus_axes"]
+    if data.ndim != len(axes):
+        # Before the frames are counted along the wrong axis.
+        raise InputError(path, f"stimulus has {data.ndim} dimensions (shape "
+                         f"{'x'.join(map(str, data.shape))}) but stimulus_axes {axes!r} "
+                         f"describes {len(axes)}")
     return data, stimulus_settings
+
+
+def _unit_hint(train, per_trial, frames_end):
+    """Advice when a unit's spikes run about 1000 times past the frames (ms read as s)."""
+    parts = [part for part in (train if per_trial else (train,)) if part.size]
+    if not parts or frames_end <= 0:
+        return ""
+    last = max(float(part.max()) for part in parts)
+    if 300 <= last / frames_end <= 3000:
+        return (f" (they reach {last:.4g} s, about 1000 times the end of the frames at "
+                f"{frames_end:.4g} s: if the spike times are in ms, set spikes_time_unit: ms)")
+    return ""
 
 
 def _n_stored_frames(data, stimulus_settings):
@@ -682,9 +817,13 @@ def _trial_frames(source, paths, triggers, trains, data, stimulus_settings, sett
         message = (f"{left_out} of {n_stored} stimulus frames ({100 * fraction:.1f} %) have no "
                    "trigger and are left out")
         if fraction > settings["max_frames_left_out"]:
+            allowed = math.floor(settings["max_frames_left_out"] * n_stored + 1e-9)
             raise InputError(paths["stimulus"], f"{message}, more than max_frames_left_out "
-                             f"({settings['max_frames_left_out']:g}); check that the trigger "
-                             "times cover every trial, or raise max_frames_left_out")
+                             f"({settings['max_frames_left_out']:g} of the stimulus, "
+                             f"{allowed} frames here); check that the trigger times cover "
+                             "every trial and belong to this stimulus, or raise "
+                             "sessions.max_frames_left_out (or the sheet's "
+                             "max_frames_left_out column)")
         LOG.warning("%s: %s", paths["stimulus"], message)
     return _split_at_gaps(paths, list(zip(triggers, frames)), settings["max_frame_gap"]), left_out
 
@@ -756,17 +895,21 @@ def _assemble(settings, paths, trains, trials, data, stimulus_settings):
         kept.append(np.concatenate(pieces) if pieces else np.zeros(0))
         left_out.append(n_given - total)
     spike_offsets = np.concatenate(([0], np.cumsum([times.size for times in kept])))
-    for unit_id, n_left, unit_spikes in zip(trains.unit_ids.tolist(), left_out, kept):
+    frames_end = max(stop for _, stop, _ in windows)
+    for unit_id, n_left, unit_spikes, train in zip(trains.unit_ids.tolist(), left_out, kept,
+                                                   trains.times):
         if not n_left:
             continue
         fraction = n_left / (n_left + unit_spikes.size)
         message = (f"unit {unit_id}: {n_left} of {n_left + unit_spikes.size} spikes "
-                   f"({100 * fraction:.1f} %) fall outside the frames and are left out")
+                   f"({100 * fraction:.1f} %) fall outside the frames and are left out"
+                   f"{_unit_hint(train, trains.per_trial, frames_end)}")
         if fraction > settings["max_spikes_left_out"]:
             raise InputError(paths["spikes"], f"{message}, more than max_spikes_left_out "
                              f"({settings['max_spikes_left_out']:g}); check that the frame "
                              "times and spike times share a clock and a unit, or raise "
-                             "max_spikes_left_out")
+                             "sessions.max_spikes_left_out (or the sheet's "
+                             "max_spikes_left_out column)")
         # Spikes outside the stimulus are common (a recording longer than the stimulus);
         # most of a unit's spikes outside it is worth a look.
         (LOG.warning if fraction > 0.5 else LOG.info)("%s: %s", paths["spikes"], message)
@@ -784,6 +927,7 @@ def _assemble(settings, paths, trains, trials, data, stimulus_settings):
         trial_starts=trial_starts,
         n_frames_left_out=int(n_frames_left_out),
         min_spikes=int(settings["min_spikes"]),
+        n_constant_pixels=0,
         sources={role: (path if path is not None else f"frame_rate {settings['frame_rate']:g} Hz")
                  for role, path in paths.items()},
     )

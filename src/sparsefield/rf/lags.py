@@ -8,6 +8,7 @@ a stimulus at 5 Hz and at 120 Hz, where a fixed list of lags would not.
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -107,3 +108,132 @@ def edge_lag_flags(best_index, n_lags, first_is_edge=True):
         if first_is_edge:
             flags[index == 0] = "first"
     return str(flags) if flags.ndim == 0 else flags
+
+
+# --- the lags and delays of a workflow's fits, checked against a session ----------------
+
+
+def session_lags(lags, window, min_lags, durations, source):
+    """The frame lags to fit: ``lags`` as given, or those covering ``window`` seconds.
+
+    Parameters
+    ----------
+    lags : sequence of int or None
+        Explicit frame lags (config ``rf.lags``/``lasso.lags``), or None.
+    window : (float, float)
+        Delays in seconds to cover when ``lags`` is None.
+    min_lags : int
+        Fewest lags when they come from ``window``.
+    durations : ndarray of shape (n_frames,)
+        Frame durations in seconds; their median converts seconds to frames.
+    source : str
+        What errors name (a config key such as ``"rf.lags"``).
+
+    Returns
+    -------
+    lags : ndarray of shape (n_lags,), int64
+
+    Raises
+    ------
+    InputError
+        When a lag leaves fewer than 10 frames to fit (the recording is too short
+        for the lags asked for).
+    """
+    durations = np.asarray(durations, dtype=np.float64)
+    if lags:
+        lags = np.asarray(lags, dtype=np.int64)
+    else:
+        lags = np.asarray(lags_from_window(tuple(window), float(np.median(durations)),
+                                           min_lags=min_lags), dtype=np.int64)
+    left = durations.size - int(lags.max())
+    if left < 10:
+        if left > 0:
+            what = f"leaves {left} of the session's {durations.size} frames to fit (at least 10 needed)"
+        else:
+            what = (f"is beyond the session's {durations.size} frames (at least 10 must be left "
+                    "to fit)")
+        raise InputError(source, f"lag {int(lags.max())} {what}; use shorter lags (lags or "
+                         "window) or a longer recording")
+    return lags
+
+
+def lags_source(section, lags):
+    """The config key that gives a section's lags: ``"<section>.lags"`` when they are
+    listed, else ``"<section>.window"`` (they come from the window)."""
+    return f"{section}.lags" if lags else f"{section}.window"
+
+
+def _renamed(error, keys):
+    """``error`` (an InputError) with its source, and the argument names of ``keys``
+    inside its sentence (those with an underscore: a plain word may be prose), replaced
+    by config keys."""
+    problem = error.problem
+    for name, key in keys.items():
+        if "_" not in name:
+            continue
+        problem = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w])", key, problem)
+    return InputError(keys.get(error.source, error.source), problem)
+
+
+def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None):
+    """Check the workflow's fit settings against one session before anything is fitted.
+
+    What the fits of a session would otherwise find only after its first files are
+    written: lags that leave too few frames, more lasso folds than the frames allow,
+    STA delays that cannot make an STA of this recording.  Cheap (no fit): call it
+    where the session is read.
+
+    Parameters
+    ----------
+    trigger_times : ndarray of shape (n_frames,)
+        The session's frame times in seconds (frames as :func:`sparsefield.rf.binning.
+        frame_edges` makes them).
+    rf, lasso, sta : mapping, optional
+        The config sections of the same names (``lags``, ``window``, ``min_lags``;
+        ``n_folds``; ``tau_max``, ``tau_step``, ``null_model``); a section left out is
+        not checked.
+
+    Raises
+    ------
+    InputError
+        Naming the config key (``rf.lags``, ``lasso.window``, ``lasso.n_folds``,
+        ``sta.tau_max``, ``sta.tau_step``, ``sta.null_model``) and what in the
+        recording it does not fit.
+
+    Returns
+    -------
+    lags : ndarray of shape (n_lags,), int64
+        Every frame lag the ML and lasso fits of this session will use (sorted, unique).
+    """
+    from sparsefield.rf.binning import frame_edges
+    from sparsefield.rf.sta import check_delays
+    from sparsefield.rf.lasso_lags import lag_folds
+
+    edges = frame_edges(trigger_times)
+    durations = np.diff(edges)
+    fitted = [np.zeros(0, dtype=np.int64)]
+    for name, section in (("rf", rf), ("lasso", lasso)):
+        if section is None:
+            continue
+        keys = {key: f"{name}.{key}" for key in ("window", "min_lags", "lags")}
+        keys.update({"window start (s)": f"{name}.window", "window stop (s)": f"{name}.window"})
+        try:
+            lags = session_lags(section.get("lags"), section.get("window"),
+                                section.get("min_lags", 5), durations,
+                                lags_source(name, section.get("lags")))
+            fitted.append(np.asarray(lags, dtype=np.int64))
+            if name == "lasso":
+                lag_folds(durations.size, int(lags.max()), section.get("n_folds", 5))
+        except InputError as error:
+            keys["n_folds"] = "lasso.n_folds"
+            raise _renamed(error, keys) from None
+    if sta is not None:
+        try:
+            check_delays(as_float(sta.get("tau_max", 0.5), "tau_max", minimum=0.0),
+                         as_float(sta.get("tau_step", 0.01), "tau_step", minimum=0.0,
+                                  strict=True),
+                         float(edges[-1] - edges[0]), sta.get("null_model", "shift"))
+        except InputError as error:
+            raise _renamed(error, {"tau_max": "sta.tau_max", "tau_step": "sta.tau_step",
+                                   "null": "sta.null_model"}) from None
+    return np.unique(np.concatenate(fitted))

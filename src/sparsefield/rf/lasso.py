@@ -178,8 +178,8 @@ def lambda_grid(lambda_max_value, n_lambdas=10, lambda_min_ratio=DEFAULT_LAMBDA_
     if not (math.isfinite(lambda_max_value) and lambda_max_value > 0):
         raise InputError(
             "lambda_max_value",
-            f"must be finite and > 0, got {lambda_max_value!r} (lambda_max is 0 when every "
-            "pixel is constant); give explicit lambdas",
+            f"must be finite and > 0, got {lambda_max_value!r} (lambda_max is 0 when the "
+            "counts do not vary with any pixel, e.g. a constant stimulus: no signal)",
         )
     return lambda_max_value * np.logspace(0.0, np.log10(lambda_min_ratio), n_lambdas)
 
@@ -618,7 +618,9 @@ def lasso_cv(design, counts, durations, *, n_folds=5, n_lambdas=10,
         start, stop = fold_edges[fold], fold_edges[fold + 1]
         train = np.r_[0:start, stop:n_rows]
         if counts[train].sum() <= 0:
-            raise InputError("n_folds", f"fold {fold}: the training rows contain no spikes")
+            raise InputError("n_folds", f"fold {fold}: the training rows contain no spikes (every "
+                             "spike is in its held-out block: too few spikes, or too few "
+                             "spread out, for cross-validation)")
         fold_path = lasso_path(design[train], counts[train], durations[train], lambdas=grid,
                                tol=tol, max_iter=max_iter)
         held_out = PoissonProblem.from_checked(design[start:stop], counts[start:stop],

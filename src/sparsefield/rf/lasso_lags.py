@@ -133,6 +133,13 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     Returns
     -------
     LassoLags
+
+    Raises
+    ------
+    InputError
+        On bad data or options: more folds than the frames after the largest lag
+        allow (:func:`lag_folds`), no signal (``lambda_max`` 0 at every lag), a fold
+        whose training rows hold no spike.
     """
     if backend not in BACKENDS:
         raise InputError("backend", f"must be one of {BACKENDS}, got {backend!r}")
@@ -140,13 +147,18 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     if lags.size == 0:
         raise InputError("lags", "needs at least one lag")
     problems = [lagged_problem(stimulus, counts, durations, int(lag)) for lag in lags]
-    grid = lambda_grid(max(lambda_max(*problem) for problem in problems), n_lambdas,
-                       lambda_min_ratio)
-    # Blocks of count frames shared by all lags: equal blocks over the frames that
-    # every lag can use, the first block also taking the frames before them.
     n_frames = np.asarray(counts).shape[0]
-    fold_frames = contiguous_folds(n_frames - int(lags.max()), n_folds) + int(lags.max())
-    fold_frames[0] = 0
+    fold_frames = lag_folds(n_frames, int(lags.max()), n_folds)
+    largest = max(lambda_max(*problem) for problem in problems)
+    from sparsefield.rf.units import has_signal
+
+    if not has_signal(largest, float(np.mean(counts)), np.asarray(stimulus, dtype=float)):
+        raise InputError(
+            "stimulus",
+            "no signal: the largest penalty lambda_max is 0 at every lag (no pixel's value "
+            "varies with the counts; is the stimulus constant?), so there is no lasso path",
+        )
+    grid = lambda_grid(largest, n_lambdas, lambda_min_ratio)
     fits = [
         lasso_cv(*problem, lambdas=grid, rule=rule, tol=tol,
                  fold_edges=np.clip(fold_frames - lag, 0, None))
@@ -172,3 +184,43 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
         rule=rule, backend=backend,
         kkt_violation=kkt_violation,
     )
+
+
+def lag_folds(n_frames, max_lag, n_folds):
+    """The cross-validation blocks of a fit over lags, in count frames.
+
+    Equal contiguous blocks over the frames every lag can use (``max_lag..``), the
+    first block also taking the frames before them; shared by all lags (and by all
+    units of a session).
+
+    Parameters
+    ----------
+    n_frames : int
+    max_lag : int
+        The largest lag fitted.
+    n_folds : int
+        ``>= 2``.
+
+    Returns
+    -------
+    fold_frames : ndarray of shape (n_folds + 1,), int64
+        Fold ``k`` holds out the counts of frames ``fold_frames[k]:fold_frames[k + 1]``.
+
+    Raises
+    ------
+    InputError
+        Naming ``n_folds`` when the frames after the largest lag cannot give every
+        block 2 frames (the message says how many there are).
+    """
+    n_folds = as_int(n_folds, "n_folds", minimum=2)
+    usable = int(n_frames) - int(max_lag)
+    if n_folds > usable // 2:
+        raise InputError(
+            "n_folds",
+            f"{n_folds} cross-validation blocks need at least {2 * n_folds} frames after the "
+            f"largest lag ({max_lag}), 2 per block, but the recording has {max(usable, 0)} "
+            f"of its {n_frames} frames there; use fewer folds or shorter lags",
+        )
+    fold_frames = contiguous_folds(usable, n_folds) + int(max_lag)
+    fold_frames[0] = 0
+    return fold_frames

@@ -121,8 +121,9 @@ class MLFit(NpzMixin):
     n_iter : ndarray of shape (n_lags,), int64
         L-BFGS-B iterations.
     converged : ndarray of shape (n_lags,), bool
-        Whether the optimiser reported success (always true in a result
-        returned by :func:`fit_ml`, which raises otherwise).
+        Whether the fit found a receptive field: False at a lag where the data
+        have no signal (see :attr:`no_signal`); :func:`fit_ml` raises when the
+        optimiser itself fails, so it is True everywhere else.
     stimulus_mean : ndarray of shape (n_pixels,)
         Per-pixel mean subtracted from the stimulus before fitting.
     """
@@ -134,6 +135,17 @@ class MLFit(NpzMixin):
     n_iter: np.ndarray
     converged: np.ndarray
     stimulus_mean: np.ndarray
+
+    @property
+    def no_signal(self):
+        """Lags at which the fit stayed at its start, zero weights, because the
+        gradient there is zero: shape (n_lags,), bool.
+
+        Zero weights are then the exact maximum-likelihood answer, but they say only
+        that the counts do not depend on the stimulus at that lag in any way the fit
+        can see (e.g. a constant stimulus): no signal, not a receptive field.
+        """
+        return ~np.asarray(self.converged, dtype=bool) & ~np.any(self.weights, axis=1)
 
     @property
     def best_lag(self):
@@ -192,6 +204,9 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     Returns
     -------
     MLFit
+        ``converged`` is False, and the weights 0, at a lag without signal (the
+        gradient at the start is zero: e.g. a constant stimulus; see
+        :attr:`MLFit.no_signal`).
 
     Raises
     ------
@@ -228,20 +243,42 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     intercepts = np.empty(n_lags)
     nll = np.empty(n_lags)
     n_iter = np.empty(n_lags, dtype=np.int64)
+    converged = np.ones(n_lags, dtype=bool)
     with threadpool_limits(limits=1, user_api="blas"):
         for position, lag in enumerate(lag_list):
             weights[position], intercepts[position], nll[position], n_iter[position] = (
                 _fit_lag_centred(centred, counts, durations, lag, max_iter, tol)
             )
+            converged[position] = not stayed_at_start(weights[position], n_iter[position])
     return MLFit(
         lags=np.asarray(lag_list, dtype=np.int64),
         weights=weights,
         intercepts=intercepts,
         nll=nll,
         n_iter=n_iter,
-        converged=np.ones(n_lags, dtype=bool),
+        converged=converged,
         stimulus_mean=stimulus_mean,
     )
+
+
+def stayed_at_start(weights, n_iter):
+    """Whether a per-lag fit stopped at its zero-weight start: no signal.
+
+    L-BFGS-B stops before its first step when the gradient at the start is below its
+    tolerance; the start (zero weights, the intercept of the mean rate) is then the
+    optimum, and the weights stay exactly zero.  A fit that moved never lands back on
+    exactly zero weights.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n_pixels,)
+    n_iter : int
+
+    Returns
+    -------
+    bool
+    """
+    return int(n_iter) == 0 and not np.any(weights)
 
 
 def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML fit"):
@@ -274,7 +311,8 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
     nll : float
         Mean negative log-likelihood per frame at the optimum.
     n_iter : int
-        L-BFGS-B iterations.
+        L-BFGS-B iterations: 0, with zero weights, when the gradient at the start
+        is zero (no signal, :func:`stayed_at_start`).
 
     Raises
     ------
@@ -300,7 +338,8 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
     if not result.success:
         raise FitError(
             f"{label} at lag {lag} did not converge after {result.nit} iterations: "
-            f"{result.message}"
+            f"{result.message} (raise max_iter, now {max_iter}, or loosen the tolerance tol, now "
+            f"{tol:g})"
         )
     if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
         raise FitError(f"{label} at lag {lag} gave non-finite values: {result.message}")

@@ -88,6 +88,13 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     -------
     STA
 
+    Raises
+    ------
+    InputError
+        On bad arguments, and when the delays cannot make an STA
+        (:func:`check_delays`): fewer than two delays, ``tau_max`` not shorter than
+        the recording, or a recording too short for the shift null.
+
     Notes
     -----
     Spikes are counted per (shift, tau, frame) by a numba kernel and the
@@ -104,13 +111,14 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     tau_step = as_float(tau_step, "tau_step", minimum=0, strict=True)
     tau_max = as_float(tau_max, "tau_max", minimum=0)
     n_shifts = as_int(n_shifts, "n_shifts", 2)
+    taus = _delay_grid(tau_max, tau_step)
+    check_delays(tau_max, tau_step, edges[-1] - edges[0], "shift")
 
     offsets = _shift_offsets(edges, tau_max, n_shifts, seed)
     inside = np.sort(spike_times[(spike_times >= edges[0]) & (spike_times < edges[-1])])
     if inside.size == 0:
         raise InputError("spike_times", "no spike falls inside the frame edges")
 
-    taus = _delay_grid(tau_max, tau_step)
     sta, null_mean, null_std, zscore = _shift_null(inside, offsets, edges, taus, stimulus)
     return STA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
                n_spikes=int(inside.size), n_shifts=n_shifts)
@@ -120,14 +128,81 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
 # Pieces shared with sparsefield.rf.units.sta_units (inputs already checked)
 
 
+def check_delays(tau_max, tau_step, duration, null="shift"):
+    """Check that delays ``0, tau_step, ..., tau_max`` can make an STA of a recording.
+
+    Cheap: call it before anything is computed (e.g. when a session is read), with
+    the recording's length ``edges[-1] - edges[0]``.
+
+    Parameters
+    ----------
+    tau_max, tau_step : float
+        Longest delay and step in seconds (``tau_step > 0``, ``tau_max >= 0``).
+    duration : float
+        Length of the recording in seconds (first frame edge to last).
+    null : {"shift", "analytic"}, default "shift"
+        The shift null also needs the recording longer than ``2 max(1 s, 2 tau_max)``.
+
+    Raises
+    ------
+    InputError
+        ``tau_step`` when it gives fewer than two delays (``tau_step > tau_max``);
+        ``tau_max`` when it is not shorter than the recording, or too long for the
+        shift null of it; ``null`` when the recording is shorter than the 2 s the
+        shift null needs whatever ``tau_max``.
+    """
+    _delay_grid(tau_max, tau_step)
+    if tau_max >= duration:
+        raise InputError(
+            "tau_max",
+            f"{tau_max:g} s is not shorter than the recording ({duration:.4g} s): no spike "
+            "has a frame that long before it; use a tau_max of a second or less (the default is "
+            "0.5 s)",
+        )
+    if null == "shift":
+        _shift_margin(tau_max, duration)
+
+
 def _delay_grid(tau_max, tau_step):
     """Delays ``0, tau_step, ..., tau_max`` in seconds, shape (n_taus,).
 
     ``n_taus = floor(tau_max / tau_step + 1e-9) + 1`` (``tau_max`` is included
     despite rounding).
+
+    Raises
+    ------
+    InputError
+        Naming ``tau_step``, when there would be fewer than two delays.
     """
     n_taus = int(np.floor(tau_max / tau_step + 1e-9)) + 1
+    if n_taus < 2:
+        raise InputError(
+            "tau_step",
+            f"{tau_step:g} s is longer than tau_max ({tau_max:g} s): the only delay would be "
+            "0 s, and an STA needs at least two delays; use a step shorter than tau_max",
+        )
     return np.arange(n_taus) * tau_step
+
+
+def _shift_margin(tau_max, period):
+    """``m = max(1 s, 2 tau_max)`` of the shift null, after checking that the
+    recording (``period`` s) is longer than ``2 m``."""
+    margin = max(1.0, 2.0 * tau_max)
+    if period > 2.0 * margin:
+        return margin
+    if margin > 1.0:
+        raise InputError(
+            "tau_max",
+            f"{tau_max:g} s is too long for the shift null of this {period:.4g} s recording: "
+            f"every spike is shifted by more than 2 x tau_max, so the recording must last "
+            f"over {2 * margin:.4g} s; use a tau_max below {period / 4:.4g} s, or the "
+            "analytic null",
+        )
+    raise InputError(
+        "null",
+        f"the shift null shifts every spike by at least 1 s, so the recording must last "
+        f"over 2 s, and this one lasts {period:.4g} s; use the analytic null",
+    )
 
 
 def _shift_offsets(edges, tau_max, n_shifts, seed):
@@ -151,13 +226,10 @@ def _shift_offsets(edges, tau_max, n_shifts, seed):
     Raises
     ------
     InputError
-        If the recording is not longer than ``2 m``.
+        If the recording is not longer than ``2 m`` (:func:`_shift_margin`).
     """
     period = edges[-1] - edges[0]
-    margin = max(1.0, 2.0 * tau_max)
-    if period <= 2.0 * margin:
-        raise InputError("edges", f"the recording ({period:.3g} s) must be longer "
-                         f"than {2 * margin:.3g} s for the shift null")
+    margin = _shift_margin(tau_max, period)
     rng = np.random.default_rng(seed)
     return np.concatenate(([0.0], rng.uniform(margin, period - margin, size=n_shifts)))
 

@@ -126,6 +126,23 @@ def lasso_summary(lasso, separation, frame_shape):
 # --- sessions of many units ------------------------------------------------------------
 
 
+#: What each flag of :func:`unit_table`'s ``flags`` means, and what to do about it.
+FLAG_MEANINGS = {
+    "best_lag_last": "the ML receptive field is strongest at the last fitted lag, so it may "
+                     "peak later; consider a longer window (rf.window)",
+    "best_lag_first": "the ML receptive field is strongest at the first fitted lag, so it may "
+                      "peak earlier; consider a window that starts earlier (rf.window)",
+    "sta_peak_last": "the STA peaks at the longest delay, so it may peak later; consider a "
+                     "longer sta.tau_max",
+    "sta_peak_first": "the STA peaks at delay 0 s: a response faster than one delay step "
+                      "is unlikely; check that the spike and frame times are aligned",
+    "few_spikes": "fewer spikes than a fit at one lag has parameters (pixels + 1): the ML "
+                  "estimate may not exist (its weights then grow until the optimiser stops) "
+                  "and the lasso's cross-validation has little to go on; raise "
+                  "sessions.min_spikes (or the sheet's min_spikes) to leave such units out",
+}
+
+
 def fitted_units(counts, min_spikes):
     """Which units have enough spikes to be fitted, and why the others are not.
 
@@ -151,45 +168,57 @@ def fitted_units(counts, min_spikes):
 
 
 def session_lags(lags, window, min_lags, durations, source):
-    """The frame lags to fit: ``lags`` as given, or those covering ``window`` seconds.
+    """The frame lags to fit (:func:`sparsefield.rf.lags.session_lags`, kept here for
+    the callers that import it from this module)."""
+    from sparsefield.rf.lags import session_lags as lags_of_session
+
+    return lags_of_session(lags, window, min_lags, durations, source)
+
+
+def unit_status(counts, min_spikes, ml, lasso, sta):
+    """Which units the summary reports as fitted, and why the others are not.
+
+    A unit is fitted when it has ``min_spikes`` spikes (:func:`fitted_units`), its ML
+    and lasso fits exist (a fit leaves a unit out when its data give nothing to
+    estimate, saying why: no signal; or when it has no spike after the largest lag; see
+    :mod:`sparsefield.rf.units`), a lasso penalty was chosen and its STA has a finite
+    value.
 
     Parameters
     ----------
-    lags : sequence of int or None
-        Explicit frame lags (config ``rf.lags``/``lasso.lags``), or None.
-    window : (float, float)
-        Delays in seconds to cover when ``lags`` is None.
-    min_lags : int
-        Fewest lags when they come from ``window``.
-    durations : ndarray of shape (n_frames,)
-        Frame durations in seconds; their median converts seconds to frames.
-    source : str
-        Config section named in errors (``"config rf"``).
+    counts : ndarray of shape (n_frames, n_units)
+    min_spikes : int
+    ml : sparsefield.rf.units.UnitsML
+    lasso : sparsefield.rf.units.UnitsLasso
+    sta : sparsefield.rf.units.UnitsSTA
 
     Returns
     -------
-    lags : ndarray of shape (n_lags,), int64
-
-    Raises
-    ------
-    InputError
-        When a lag leaves fewer than 10 frames to fit (the recording is too short
-        for the lags asked for).
+    fitted : ndarray of shape (n_units,), bool
+    reasons : list of str
+        ``""`` for a fitted unit, else why not (the first reason found).
     """
-    from sparsefield.errors import InputError
-    from sparsefield.rf.lags import lags_from_window
-
-    durations = np.asarray(durations, dtype=np.float64)
-    if lags:
-        lags = np.asarray(lags, dtype=np.int64)
-    else:
-        lags = np.asarray(lags_from_window(tuple(window), float(np.median(durations)),
-                                           min_lags=min_lags), dtype=np.int64)
-    if durations.size - int(lags.max()) < 10:
-        raise InputError(source, f"lag {int(lags.max())} leaves {durations.size - lags.max()} "
-                         f"of the session's {durations.size} frames to fit; use shorter lags "
-                         "(lags or window) or a longer recording")
-    return lags
+    fitted, reasons = fitted_units(counts, min_spikes)
+    chosen = lasso.index_chosen
+    for index in np.flatnonzero(fitted).tolist():
+        why = ""
+        for name, result in (("ML", ml), ("lasso", lasso)):
+            if not result.fitted[index]:
+                max_lag = int(result.lags.max())
+                why = str(result.why[index])
+                if not why and not counts[max_lag:, index].any():
+                    why = f"no spike in frames {max_lag}.. (needed for a fit at lag {max_lag})"
+                why = why or f"the {name} fit left it out"
+                break
+        if not why and chosen[index] < 0:
+            why = (f"no lasso penalty could be chosen: {int(lasso.n_folds_used[index])} "
+                   "cross-validation folds have spikes in their training frames, 2 needed")
+        if not why and not np.isfinite(sta.zscore[index]).any():
+            why = "its spike-triggered average has no finite value (no spike saw a frame)"
+        if why:
+            fitted[index] = False
+            reasons[index] = why
+    return fitted, reasons
 
 
 def truth_of_unit(truth, unit_id):
@@ -234,19 +263,22 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
     rows : list of dict
         Per unit: ``recording_id``, ``unit_id``, ``label``, ``n_spikes`` (inside the
         frames), ``spikes_left_out``, ``mean_rate_hz``, ``fitted`` and ``why`` (why
-        not), then for fitted units what :func:`recording_summary` and
+        not: fewer than ``min_spikes`` spikes, or a fit that found nothing to
+        estimate, :func:`unit_status`), then for fitted units what :func:`recording_summary` and
         :func:`lasso_summary` give, ``best_lag_ms``, ``lasso_cv_gain`` (held-out gain
         over a constant rate at the chosen penalty, nats per frame summed over lags),
         ``rf_centre_row``/``rf_centre_col`` (moment fit of the lasso spatial map),
         ``flags`` (``best_lag_last``, ``sta_peak_first``...: the estimate sits at the
-        end of what was fitted, so the lags or delays may be too short) and, with a
-        truth, ``truth_*`` recovery metrics.
+        end of what was fitted, so the lags or delays may be too short;
+        ``few_spikes``: fewer spikes after the largest lag than one lag's fit has
+        parameters, see :data:`FLAG_MEANINGS`) and, with a truth, ``truth_*``
+        recovery metrics.
     """
     from sparsefield.rf.lags import edge_lag_flags
     from sparsefield.rf.metrics import recovery_metrics, separation_metrics
     from sparsefield.rf.shape import moment_fit
 
-    fitted, reasons = fitted_units(binned.counts, session.min_spikes)
+    fitted, reasons = unit_status(binned.counts, session.min_spikes, ml, lasso, sta)
     total_time = float(binned.durations.sum())
     frame_duration = float(np.median(binned.durations))
     rows = []
@@ -286,6 +318,8 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
             fit = moment_fit(np.abs(spatial), session.frame_shape)
             row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in fit.centre)
         flags = []
+        if int(binned.counts[int(unit_ml.lags.max()):, index].sum()) < unit_ml.weights.shape[1] + 1:
+            flags.append("few_spikes")
         best_position = unit_ml.lag_position(unit_ml.best_lag)
         edge = edge_lag_flags(best_position, unit_ml.lags.size,
                               first_is_edge=bool(unit_ml.lags[0] > 0))

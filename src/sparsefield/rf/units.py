@@ -27,6 +27,14 @@ there has no finite Poisson fit at the largest lag); asking for such a unit
 explicitly is an error.  Units not fitted get NaN in every float field and -1 in
 index fields, so that one silent unit does not stop a session.
 
+A unit can also be asked for and still not be fitted, when its data give nothing to
+estimate ("no signal", e.g. a constant stimulus): the ML fit stays at its zero-weight
+start at every lag (the gradient there is zero), or the lasso's largest penalty
+``lambda_max`` is 0 at every lag (the same, for the lasso).  Such a unit is left out
+like an unfitted one, and the results' ``why`` (n_units,) says why, in words for the
+units summary (:func:`sparsefield.rf.summary.unit_table`); ``why`` is "" for every
+other unit.
+
 The analytic STA null
 ---------------------
 For one unit and one delay ``tau`` the STA of pixel ``p`` is
@@ -78,18 +86,18 @@ from sparsefield.rf.lasso import (
     DEFAULT_LAMBDA_MIN_RATIO,
     choose_penalty,
     chosen_index,
-    contiguous_folds,
     fit_lasso,
     lambda_grid,
     lasso_path,
     lasso_path_population,
 )
-from sparsefield.rf.lasso_lags import LassoLags
-from sparsefield.rf.ml import MLFit, _fit_lag_centred, _pair_at_lag
+from sparsefield.rf.lasso_lags import LassoLags, lag_folds
+from sparsefield.rf.ml import MLFit, _fit_lag_centred, _pair_at_lag, stayed_at_start
 from sparsefield.rf.poisson import check_data
 from sparsefield.rf.sta import (
     STA,
     _delay_grid,
+    check_delays,
     _shift_null,
     _shift_offsets,
     _zscore_map,
@@ -109,6 +117,54 @@ _BLOCK_BYTES = 64 * 2**20
 
 # ----------------------------------------------------------------------------
 # Checks
+
+
+def _unit_names(unit_ids, n_units):
+    """What messages call each unit: ``"unit 17"`` (its id) or ``"unit index 3"``."""
+    if unit_ids is None:
+        return [f"unit index {index}" for index in range(n_units)]
+    ids = np.asarray(unit_ids).ravel()
+    if ids.size != n_units:
+        raise InputError("unit_ids", f"expected {n_units} ids (one per unit), got {ids.size}")
+    return [f"unit {unit_id}" for unit_id in ids.tolist()]
+
+
+def _why_array(reasons):
+    """Per-unit reasons as a fixed-width str array ("" for none)."""
+    return np.asarray(list(reasons), dtype=str).reshape(-1)
+
+
+#: ``why`` of a unit whose ML fit stayed at its start at every lag.
+NO_SIGNAL_ML = ("no signal: the ML fit stays at zero weights at every lag, where the "
+                "likelihood's gradient is already zero (the counts do not vary with the "
+                "stimulus at all; is the stimulus constant?)")
+
+#: ``why`` of a unit whose lasso lambda_max is 0 at every lag.
+NO_SIGNAL_LASSO = ("no signal: the lasso's largest penalty lambda_max is 0 at every lag "
+                   "(no pixel's value varies with the counts; is the stimulus constant?)")
+
+
+def has_signal(lambda_max, mean_counts, stimulus):
+    """Whether a lasso ``lambda_max`` is more than rounding: the gradient of the mean
+    Poisson NLL at zero weights is a mean of ``(expected - counts) * pixel`` terms, so
+    in double precision a true 0 comes out as up to about 1e-16 times
+    ``mean counts * the stimulus's range``; below 1e-10 times that there is no signal.
+
+    Parameters
+    ----------
+    lambda_max : float or ndarray
+    mean_counts : float or ndarray
+        Mean counts per frame (of each unit).
+    stimulus : ndarray of shape (n_frames, n_pixels)
+
+    Returns
+    -------
+    bool or ndarray of bool
+    """
+    scale = np.asarray(mean_counts, dtype=float) * float(np.ptp(stimulus)) if stimulus.size \
+        else 0.0
+    lambda_max = np.asarray(lambda_max, dtype=float)
+    return np.isfinite(lambda_max) & (lambda_max > 1e-10 * scale) & (lambda_max > 0)
 
 
 def _check_lags(lags, n_frames):
@@ -177,10 +233,13 @@ class UnitsML(NpzMixin):
     fitted : ndarray of shape (n_units,), bool
     stimulus_mean : ndarray of shape (n_pixels,)
         Per-pixel mean subtracted from the stimulus before fitting.
+    why : ndarray of shape (n_units,), str
+        Why a unit asked for was not fitted (e.g. :data:`NO_SIGNAL_ML`); "" for the
+        others (module docstring, "Units that are not fitted").
     """
 
     #: Fields with a leading units axis (the rest are shared by every unit).
-    UNIT_FIELDS = ("weights", "intercepts", "nll", "n_iter", "fitted")
+    UNIT_FIELDS = ("weights", "intercepts", "nll", "n_iter", "fitted", "why")
 
     lags: np.ndarray
     weights: np.ndarray
@@ -189,6 +248,7 @@ class UnitsML(NpzMixin):
     n_iter: np.ndarray
     fitted: np.ndarray
     stimulus_mean: np.ndarray
+    why: np.ndarray
 
     @property
     def n_units(self):
@@ -217,7 +277,8 @@ class UnitsML(NpzMixin):
         )
 
 
-def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=1000, tol=1e-8):
+def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=1000, tol=1e-8,
+                 unit_ids=None):
     """Unregularised Poisson fit of every unit at each frame lag.
 
     Parameters
@@ -236,13 +297,17 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
         Units to fit (module docstring, "Units that are not fitted").
     max_iter, tol
         As in :func:`sparsefield.rf.ml.fit_ml`.
+    unit_ids : array_like of shape (n_units,), optional
+        The units' ids, for messages (default: their 0-based indices).
 
     Returns
     -------
     UnitsML
         ``result.unit(u)`` equals ``fit_ml(stimulus, counts[:, u], durations,
         lags, max_iter=max_iter, tol=tol)`` (the same arithmetic: the stimulus is
-        centred once, then each (unit, lag) is the same L-BFGS-B fit).
+        centred once, then each (unit, lag) is the same L-BFGS-B fit), except for
+        a unit without signal at every lag (``fit_ml`` gives zero weights with
+        ``converged`` False): it is not fitted here, ``why`` says so.
 
     Raises
     ------
@@ -256,9 +321,16 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
                                              counts_ndim=2)
     n_frames, n_pixels = stimulus.shape
     lags = _check_lags(lags, n_frames)
+    asked = fitted
     fitted = _check_fitted(fitted, counts, lags)
     max_iter = as_int(max_iter, "max_iter", 1)
     tol = as_float(tol, "tol", minimum=0, strict=True)
+    names = _unit_names(unit_ids, counts.shape[1])
+    why = [""] * counts.shape[1]
+    if asked is None:
+        max_lag = int(lags.max())
+        for unit in np.flatnonzero(~fitted).tolist():
+            why[unit] = f"no spike in frames {max_lag}.. (needed for a fit at lag {max_lag})"
 
     stimulus_mean = stimulus.mean(axis=0)
     centred = stimulus - stimulus_mean
@@ -274,9 +346,15 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
                 (weights[unit, position], intercepts[unit, position], nll[unit, position],
                  n_iter[unit, position]) = _fit_lag_centred(
                     centred, counts_rows[unit], durations, lag, max_iter, tol,
-                    label=f"unit {unit}: ML fit")
+                    label=f"{names[unit]}: ML fit")
+            if all(stayed_at_start(weights[unit, position], n_iter[unit, position])
+                   for position in range(n_lags)):
+                fitted[unit] = False
+                why[unit] = NO_SIGNAL_ML
+                weights[unit] = intercepts[unit] = nll[unit] = np.nan
+                n_iter[unit] = 0
     return UnitsML(lags=lags, weights=weights, intercepts=intercepts, nll=nll, n_iter=n_iter,
-                   fitted=fitted, stimulus_mean=stimulus_mean)
+                   fitted=fitted, stimulus_mean=stimulus_mean, why=_why_array(why))
 
 
 # ----------------------------------------------------------------------------
@@ -318,12 +396,15 @@ class UnitsLasso(NpzMixin):
     n_folds_used : ndarray of shape (n_units,), int64
         Folds whose held-out gain exists at every lag (all of them, unless
         some unit's training rows held no spike); the choice uses these.
+    why : ndarray of shape (n_units,), str
+        Why a unit asked for was not fitted (:data:`NO_SIGNAL_LASSO`); "" for the
+        others.
     """
 
     #: Fields with a leading units axis (the rest are shared by every unit).
     UNIT_FIELDS = ("lambdas", "weights", "intercepts", "gain_mean", "gain_se",
                    "total_gain_mean", "total_gain_se", "index_min", "index_1se",
-                   "kkt_violation", "fitted", "n_folds_used")
+                   "kkt_violation", "fitted", "n_folds_used", "why")
 
     lags: np.ndarray
     lambdas: np.ndarray
@@ -341,6 +422,7 @@ class UnitsLasso(NpzMixin):
     kkt_violation: np.ndarray
     fitted: np.ndarray
     n_folds_used: np.ndarray
+    why: np.ndarray
 
     @property
     def n_units(self):
@@ -481,7 +563,7 @@ def _one_by_one(design, counts, durations, lambdas, tol):
                            kkt_violation=np.stack([path.kkt_violation for path in paths]))
 
 
-def _population_path(design, counts, durations, lambdas, tol, lag, where, units, solver):
+def _population_path(design, counts, durations, lambdas, tol, lag, where, names, solver):
     """Lasso paths of the units of one call, with the lag, fold and units in errors.
 
     ``solver`` is one of :data:`UNIT_SOLVERS`; when the population solver does not
@@ -498,29 +580,27 @@ def _population_path(design, counts, durations, lambdas, tol, lag, where, units,
                          "the %d units one by one", lag, where, error, counts.shape[1])
         return _one_by_one(design, counts, durations, lambdas, tol)
     except FitError as error:
-        raise FitError(
-            f"fit_lasso_lags_units at lag {lag}, {where}: {error} (units "
-            f"{units[:20].tolist()})"
-        ) from error
+        shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
+        raise FitError(f"lasso fit at lag {lag}, {where}: {error} ({shown})") from error
 
 
-def _replace_full_fits(stimulus, counts, durations, lags, grids, units, backend, weights,
+def _replace_full_fits(stimulus, counts, durations, lags, grids, names, backend, weights,
                        intercepts, kkt):
     """Full-data fits of a peer backend, in place of the population solver's.
 
-    ``counts`` (n_frames, n_fit) holds the fitted units' columns, ``units`` their
-    indices (for messages); ``weights`` (n_fit, n_lambdas, n_lags, n_pixels),
+    ``counts`` (n_frames, n_fit) holds the fitted units' columns, ``names`` what
+    messages call them; ``weights`` (n_fit, n_lambdas, n_lags, n_pixels),
     ``intercepts`` and ``kkt`` (n_fit, n_lambdas, n_lags) are overwritten.
     """
     for position, lag in enumerate(lags.tolist()):
         design, lag_counts, lag_durations = _pair_at_lag(lag, stimulus, counts, durations)
-        for row, unit in enumerate(units.tolist()):
+        for row, name in enumerate(names):
             for index_lambda, lam in enumerate(grids[row].tolist()):
                 try:
                     peer = fit_lasso(design, lag_counts[:, row], lag_durations, lam,
                                      backend=backend)
                 except FitError as error:
-                    raise FitError(f"unit {unit}, lag {lag}: {error}") from error
+                    raise FitError(f"{name}, lag {lag}: {error}") from error
                 weights[row, index_lambda, position] = peer.weights
                 intercepts[row, index_lambda, position] = peer.intercept
                 kkt[row, index_lambda, position] = peer.kkt_violation
@@ -528,7 +608,7 @@ def _replace_full_fits(stimulus, counts, durations, lags, grids, units, backend,
 
 def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_lambdas=10,
                          lambda_min_ratio=DEFAULT_LAMBDA_MIN_RATIO, n_folds=5, rule="1se",
-                         tol=1e-7, backend="sparsefield", solver="per_unit"):
+                         tol=1e-7, backend="sparsefield", solver="per_unit", unit_ids=None):
     """Lasso receptive field over lags of every unit, penalty chosen per unit by CV.
 
     The population form of :func:`sparsefield.rf.lasso_lags.fit_lasso_lags`:
@@ -561,6 +641,8 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
     solver : {"per_unit", "population"}
         How the sparsefield paths of the units at one lag are fitted
         (:data:`UNIT_SOLVERS`); the results agree to within the KKT tolerance.
+    unit_ids : array_like of shape (n_units,), optional
+        The units' ids, for messages (default: their 0-based indices).
 
     Returns
     -------
@@ -571,13 +653,17 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
     Raises
     ------
     InputError
-        Bad data or options, or a unit in ``fitted`` without spikes at the
-        largest lag.
+        Bad data or options (e.g. more folds than the frames after the largest lag
+        allow), or a unit in ``fitted`` without spikes at the largest lag.
     FitError
         A path did not converge (the lag, fold and units are named).
 
     Notes
     -----
+    A unit whose ``lambda_max`` is 0 at every lag has no signal (e.g. a constant
+    stimulus; :func:`~sparsefield.rf.lasso_lags.fit_lasso_lags` stops there): it is
+    left out (not fitted, NaN, ``why`` set) and the others go on.
+
     Where :func:`~sparsefield.rf.lasso_lags.fit_lasso_lags` would stop (a fold
     whose training rows hold no spike of the unit, at some lag), this function
     leaves the unit out of that fold's fit and gives it a NaN gain there; the
@@ -595,23 +681,36 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
                                              counts_ndim=2, min_rows=2, min_pixels=1)
     n_frames, n_pixels = stimulus.shape
     lags = _check_lags(lags, n_frames)
+    asked = fitted
     fitted = _check_fitted(fitted, counts, lags)
     n_lambdas = as_int(n_lambdas, "n_lambdas", minimum=1)
     tol = as_float(tol, "tol", minimum=0.0, strict=True)
     max_lag = int(lags.max())
-    fold_frames = contiguous_folds(n_frames - max_lag, n_folds) + max_lag
-    fold_frames[0] = 0
+    fold_frames = lag_folds(n_frames, max_lag, n_folds)
     n_folds = fold_frames.size - 1
     n_units, n_lags = counts.shape[1], lags.size
+    names = _unit_names(unit_ids, n_units)
+    why = [""] * n_units
+    if asked is None:
+        for unit in np.flatnonzero(~fitted).tolist():
+            why[unit] = f"no spike in frames {max_lag}.. (needed for a fit at lag {max_lag})"
     units = np.flatnonzero(fitted)
+
+    # Each unit's grid, from its largest lambda_max over lags; no signal where it is 0.
+    largest = np.zeros(units.size)
+    for lag in lags.tolist():
+        design, lag_counts, lag_durations = _pair_at_lag(
+            lag, stimulus, np.ascontiguousarray(counts[:, units]), durations)
+        largest = np.maximum(largest, _lambda_max_units(design, lag_counts, lag_durations))
+    signal = has_signal(largest, counts[:, units].mean(axis=0), stimulus)
+    for unit in units[~signal].tolist():
+        why[unit] = NO_SIGNAL_LASSO
+    units, largest = units[signal], largest[signal]
     n_fit = units.size
     fit_counts = np.ascontiguousarray(counts[:, units])
-
-    # Each unit's grid, from its largest lambda_max over lags.
-    largest = np.zeros(n_fit)
-    for lag in lags.tolist():
-        design, lag_counts, lag_durations = _pair_at_lag(lag, stimulus, fit_counts, durations)
-        largest = np.maximum(largest, _lambda_max_units(design, lag_counts, lag_durations))
+    fit_names = [names[unit] for unit in units.tolist()]
+    fitted = np.zeros(n_units, dtype=bool)
+    fitted[units] = True
     grids = np.array([lambda_grid(float(value), n_lambdas, lambda_min_ratio)
                       for value in largest]).reshape(n_fit, n_lambdas)
 
@@ -628,7 +727,7 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
             design, lag_counts, lag_durations = _pair_at_lag(lag, stimulus, fit_counts,
                                                              durations)
             full = _population_path(design, lag_counts, lag_durations, grids, tol, lag,
-                                    "full data", units, solver)
+                                    "full data", fit_names, solver)
             weights[:, :, position] = full.weights
             intercepts[:, :, position] = full.intercepts
             kkt[:, :, position] = full.kkt_violation
@@ -643,7 +742,8 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
                     continue
                 path = _population_path(design[train], train_counts[:, present],
                                         lag_durations[train], grids[present], tol, lag,
-                                        f"fold {fold}", units[present], solver)
+                                        f"fold {fold}", [fit_names[row] for row in present],
+                                        solver)
                 null_intercepts = np.log(train_sums[present] / lag_durations[train].sum())
                 gains[present, position, fold] = _held_out_gain(
                     design[start:stop], lag_counts[start:stop][:, present],
@@ -651,7 +751,7 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
                     null_intercepts)
 
     if backend != "sparsefield":
-        _replace_full_fits(stimulus, fit_counts, durations, lags, grids, units, backend,
+        _replace_full_fits(stimulus, fit_counts, durations, lags, grids, fit_names, backend,
                            weights, intercepts, kkt)
 
     gain_mean = np.full((n_fit, n_lags, n_lambdas), np.nan)
@@ -685,7 +785,7 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
         total_gain_se=per_unit(total_se, np.nan), index_min=per_unit(index_min, -1),
         index_1se=per_unit(index_1se, -1), fold_frames=fold_frames, rule=rule,
         backend=backend, kkt_violation=per_unit(kkt, np.nan), fitted=fitted,
-        n_folds_used=per_unit(n_used, 0),
+        n_folds_used=per_unit(n_used, 0), why=_why_array(why),
     )
 
 
@@ -838,9 +938,11 @@ def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_s
     Raises
     ------
     InputError
-        On bad spike times or offsets, edges, stimulus or options; for
-        ``"shift"``, a recording not longer than ``2 max(1 s, 2 tau_max)``; for
-        ``"analytic"``, fewer than 2 frames.
+        On bad spike times or offsets, edges, stimulus or options; delays that
+        cannot make an STA (:func:`sparsefield.rf.sta.check_delays`: fewer than two,
+        ``tau_max`` not shorter than the recording, or for ``"shift"`` a recording
+        not longer than ``2 max(1 s, 2 tau_max)``); for ``"analytic"``, fewer than 2
+        frames.
 
     Notes
     -----
@@ -862,6 +964,7 @@ def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_s
     tau_max = as_float(tau_max, "tau_max", minimum=0)
     if null not in NULLS:
         raise InputError("null", f"must be one of {NULLS}, got {null!r}")
+    check_delays(tau_max, tau_step, edges[-1] - edges[0], null)
     if null == "shift":
         n_shifts = as_int(n_shifts, "n_shifts", 2)
         offsets = _shift_offsets(edges, tau_max, n_shifts, seed)

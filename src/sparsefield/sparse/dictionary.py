@@ -235,6 +235,16 @@ def learn_dictionary(train, settings, *, compression=None, validation=None, corr
     -------
     DictionaryRun
 
+    Raises
+    ------
+    InputError
+        On bad inputs; and naming ``tau`` when the penalty leaves nothing to learn
+        from: no training patch has a non-zero code in an epoch (the dictionary
+        then never changes), the dictionary is unchanged after training, or no
+        correlation or validation patch has a non-zero code.  The message gives
+        the largest ``|Θᵀy|`` over the patches: every code is zero for a ``tau`` at
+        or above it.
+
     Notes
     -----
     The numba kernels (inference, statistics) run on ``NUMBA_NUM_THREADS``
@@ -271,6 +281,7 @@ def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
     """:func:`learn_dictionary` on checked inputs."""
     measured, _ = _measure(train, phi_matrix, settings.normalise_measurements)
     atoms = unit_norm((initial_atoms.T @ phi_matrix.T) if phi_matrix is not None else initial_atoms.T)
+    start_atoms = atoms.copy()
     learner = _Learner(atoms, settings, rng)
     evaluation = _Evaluation(train, sets.get("validation"), settings)
     if phi_matrix is not None:
@@ -285,12 +296,21 @@ def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
         started = time.perf_counter()
         train_loss, rate = learner.epoch(measured, epoch)
         elapsed += time.perf_counter() - started
+        if learner.n_active == 0:
+            raise _tau_too_large(settings.tau, measured, learner.atoms,
+                                 f"no training patch has a non-zero code in epoch {epoch + 1}, "
+                                 "so the dictionary learns nothing")
         if phi_matrix is None:
             pixel_atoms = learner.atoms
         else:
             pixel_atoms = recover_atoms(correlation_patches, correlation_measured, learner.atoms, settings)
         phi_history.append(pixel_atoms.T.copy())
         scores = evaluation.score(pixel_atoms)
+        if epoch == settings.n_epochs - 1 and evaluation.validation is not None \
+                and not np.any(evaluation.last_codes):
+            raise _tau_too_large(settings.tau, evaluation.validation, pixel_atoms,
+                                 "no validation patch has a non-zero code with the learned "
+                                 "dictionary")
         for name, value in dict(scores, learning_rate=rate, time=elapsed, train_loss=train_loss).items():
             if name in history:
                 history[name].append(value)
@@ -300,6 +320,9 @@ def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
             epoch + 1, settings.n_epochs, train_loss, scores["val_loss"], scores["pca_error"],
             scores["n_active"], elapsed, (epoch + 1) * len(train) / max(elapsed, 1e-12),
         )
+    if np.array_equal(learner.atoms, start_atoms):
+        raise _tau_too_large(settings.tau, measured, learner.atoms,
+                             "the dictionary is unchanged after training")
     return DictionaryRun(
         phi=np.stack(phi_history),
         theta=np.ascontiguousarray(learner.atoms.T),
@@ -330,9 +353,29 @@ def recover_atoms(patches, measured, atoms, settings):
         Unit-norm rows (an atom no correlation code uses stays 0).
     """
     codes = _encode(measured, atoms, settings)[0]
+    if not np.any(codes):
+        raise _tau_too_large(settings.tau, measured, atoms,
+                             "no correlation patch has a non-zero code, so no pixel-space atom "
+                             "can be recovered")
     usage = codes.T @ codes
     products = codes.T @ patches
     return unit_norm(np.linalg.pinv(usage, hermitian=True) @ products)
+
+
+def _tau_too_large(tau, signals, atoms, what):
+    """The InputError (naming ``tau``) of a penalty that leaves every code zero.
+
+    A code of ``y`` against unit-norm atoms is all zero exactly when ``tau >=
+    max_k |θ_k · y|``; the largest of these over ``signals`` (n, F) is the scale to
+    compare ``tau`` with.
+    """
+    scale = float(np.abs(signals @ atoms.T).max(initial=0.0)) if len(signals) else 0.0
+    return InputError(
+        "tau",
+        f"{tau:g} is too large for these patches: {what}. A code is non-zero only where "
+        f"|atom · patch| exceeds tau, and its largest value over the patches is "
+        f"{scale:.3g}; use a tau well below that (e.g. {0.1 * scale:.2g})",
+    )
 
 
 class _Learner:
@@ -346,6 +389,7 @@ class _Learner:
         n_atoms, n_features = atoms.shape
         self.usage = np.zeros((n_atoms, n_atoms))
         self.products = np.zeros((n_atoms, n_features))
+        self.n_active = 0  # non-zero codes in the last epoch
 
     def epoch(self, measured, epoch):
         """One pass over ``measured`` (n, n_features) in a seeded order; returns
@@ -354,10 +398,12 @@ class _Learner:
         rate = settings.learning_rate * settings.decay**epoch if settings.update == "gradient" else np.nan
         order = self.rng.permutation(len(measured))
         total = 0.0
+        self.n_active = 0
         for start in range(0, len(order), settings.batch_size):
             batch = measured[np.sort(order[start:start + settings.batch_size])]
             codes, loss = _encode(batch, self.atoms, settings)
             total += loss.sum()
+            self.n_active += int(np.count_nonzero(codes))
             if settings.update == "gradient":
                 self._gradient_step(batch, codes, rate)
             else:

@@ -297,8 +297,12 @@ def make_patch_sets(
     ------
     InputError
         If a validation name is unknown or repeated, no training image is
-        left, ``n_validation > 0`` without validation images, or an image is
-        smaller than the patch.
+        left, ``n_validation > 0`` without validation images, an image is
+        smaller than the patch or blank (one value), or the images hold fewer distinct patch
+        positions than asked for (``n_train`` or ``n_validation`` more than
+        their images' positions; ``n_correlation`` more than the training
+        images' positions left after the training patches): patches would
+        repeat, and correlation patches must differ from the training ones.
     """
     from sparsefield.sparse.images import ImageSet
 
@@ -332,7 +336,18 @@ def make_patch_sets(
         )
     shapes = [images[index].shape for index in range(len(images))]
     # Check every image against the patch size up front, naming the image.
-    _valid_counts(np.array(shapes, dtype=np.int64).reshape(-1, 2), names, patch_size)
+    valid_rows, valid_cols = _valid_counts(np.array(shapes, dtype=np.int64).reshape(-1, 2),
+                                           names, patch_size)
+    _check_enough_positions(valid_rows * valid_cols, names, train_images, validation_images,
+                            patch_size, n_train, n_validation, n_correlation)
+    for image, name in zip(images, names):
+        low = float(image.min())
+        if not float(image.max()) > low:
+            raise InputError(
+                f"image {name!r}",
+                f"every pixel is {low:.4g}: a blank image holds nothing to learn from (its "
+                "patches are all alike); remove it from the images",
+            )
 
     train_rng, correlation_rng, validation_rng = as_generator(seed).spawn(3)
     train_shapes = [shapes[index] for index in train_images]
@@ -370,6 +385,44 @@ def make_patch_sets(
         image_names=names,
         patch_size=patch_size,
     )
+
+
+def _named(names, indices, limit=4):
+    """``'a', 'b' and 3 more``: images named in a message."""
+    shown = ", ".join(repr(names[index]) for index in indices[:limit])
+    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
+
+
+def _check_enough_positions(positions, names, train_images, validation_images, patch_size,
+                            n_train, n_validation, n_correlation):
+    """Raise (naming the count that is too large) when the images hold fewer distinct
+    patch positions than the sets need; ``positions`` is per image."""
+    size = f"{patch_size}×{patch_size}"
+    advice = "use more or larger images, a smaller patch_size or fewer patches"
+    train_total = int(sum(positions[index] for index in train_images))
+    if n_train > train_total:
+        raise InputError(
+            "n_train",
+            f"{n_train} training patches asked for, but the training images "
+            f"({_named(names, train_images)}) hold only {train_total} distinct positions of a "
+            f"{size} patch, so patches would repeat; {advice} (n_train)",
+        )
+    if n_correlation > train_total - n_train:
+        raise InputError(
+            "n_correlation",
+            f"{n_correlation} correlation patches must come from positions of the training "
+            f"images ({_named(names, train_images)}) that no training patch uses, but of their "
+            f"{train_total} positions of a {size} patch the {n_train} training patches leave "
+            f"{train_total - n_train}; {advice} (n_train, n_correlation)",
+        )
+    validation_total = int(sum(positions[index] for index in validation_images))
+    if validation_images and n_validation > validation_total:
+        raise InputError(
+            "n_validation",
+            f"{n_validation} validation patches asked for, but the validation images "
+            f"({_named(names, validation_images)}) hold only {validation_total} distinct "
+            f"positions of a {size} patch, so patches would repeat; {advice} (n_validation)",
+        )
 
 
 def _as_image_list(images):

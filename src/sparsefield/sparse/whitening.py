@@ -106,7 +106,9 @@ class ZCA(NpzMixin):
         eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
         vectors = vectors[:, ::-1]
         mean_eigenvalue = eigenvalues.mean()
-        if not mean_eigenvalue > 0.0:
+        # Relative to the patches' mean square: identical patches leave rounding noise
+        # (~1e-16 of it) in the covariance, which must not be whitened up to unit variance.
+        if not mean_eigenvalue > 1e-12 * float(np.mean(np.square(mean))):
             raise InputError("patches", "are all identical: there is nothing to whiten")
         regulariser = epsilon * mean_eigenvalue
         smallest = eigenvalues[-1] + regulariser
