@@ -4,7 +4,7 @@ Plain arrays in and out; the callers in :mod:`sparsefield.rf.binning` check
 that inputs are finite, 1-D, float64 and sorted before calling.
 """
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 

@@ -30,7 +30,7 @@ solver in :mod:`sparsefield.rf.lasso`, whose products with the shared
 design are BLAS matrix-matrix products done in Python.
 """
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 from sparsefield.rf._poisson_kernels import row_terms

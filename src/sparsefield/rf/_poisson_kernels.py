@@ -19,7 +19,7 @@ once per evaluation (numpy's ``X @ w`` then ``X.T @ r`` reads it twice).
 
 import math
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 # Rows per block: 128 rows x 300 pixels x 8 bytes = 300 KiB, inside L2.

@@ -1,6 +1,6 @@
 """Numba kernels for the spike-triggered average (plain arrays in and out)."""
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 

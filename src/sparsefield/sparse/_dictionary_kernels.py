@@ -7,7 +7,7 @@ contiguous row of memory.  Inputs are trusted: float64, C-contiguous,
 matching shapes, validated by the Python wrappers.
 """
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 # Reassociation lets LLVM vectorise the dot products and axpys.

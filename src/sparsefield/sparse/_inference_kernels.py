@@ -24,7 +24,7 @@ the starting codes on entry and the result on exit.
 
 import math
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 from sparsefield.rf._lasso_kernels import soft_threshold_step

@@ -5,7 +5,7 @@ packs the images, checks that every patch lies inside its image and allocates
 nothing here but the result.
 """
 
-import numba
+from sparsefield._numba import numba
 import numpy as np
 
 
