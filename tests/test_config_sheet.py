@@ -16,16 +16,14 @@ import yaml
 from conftest import PROJECT, copy_workflow, run_snakemake, write_config
 from sparsefield.config import (
     CONFIG_MAX_NODES,
-    ConfigErrors,
     check_config,
     check_config_files,
-    check_sheet_files,
     coerce_strings,
     cross_key_errors,
     expanded_size,
-    load_schema,
-    read_sheet,
 )
+from sparsefield.schema import ConfigErrors, load_schema
+from sparsefield.sheet import check_sheet_files, read_sheet
 from sparsefield.errors import InputError
 from sparsefield.io import save_raw_mat
 from sparsefield.io.session import load_session, read_session_row

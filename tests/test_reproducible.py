@@ -65,3 +65,21 @@ def test_deleting_figures_redraws_the_same_bytes_without_refitting(tiny_run, tmp
         "extra": [],
         "changed": [],
     }
+
+
+@pytest.mark.parametrize(("name", "rule"), [("session.npz", None),
+                                          ("units.tsv", "summarise_recording")])
+def test_a_checkpoint_output_deleted_by_hand(tiny_run, tmp_path, name, rule):
+    """Deleting a session's checkpoint outputs from a finished run: units.tsv (a final
+    output) is planned again; session.npz (an intermediate whose products are all up to
+    date) is not needed; neither ends in a traceback (it did, from frame_shape_of)."""
+    workdir = copy_run(tiny_run, tmp_path / "run")
+    (workdir / "results" / "sim_gauss" / name).unlink()
+    dry = run_snakemake(workdir, "--configfile", "tiny.yaml", "--dry-run")
+    output = dry.stdout + dry.stderr
+    assert dry.returncode == 0 and "Traceback" not in output, output[-4000:]
+    planned = job_counts(output)
+    if rule is None:
+        assert "Nothing to be done" in output, output[-3000:]
+    else:
+        assert planned.get(rule) == 1, output[-3000:]

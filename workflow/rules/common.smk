@@ -26,7 +26,7 @@
 import pandas as pd
 from snakemake.exceptions import WorkflowError
 
-from sparsefield.config import check_config, check_sheet_files, read_sheet
+from sparsefield.config import check_workflow_inputs
 from sparsefield.errors import InputError
 
 # The config and the sheet, checked by sparsefield.config (unit-tested there): size
@@ -34,9 +34,13 @@ from sparsefield.errors import InputError
 # booleans, every schema error at once with its key path, the schema's defaults filled
 # in, cross-key checks (rf.lags/lasso.lags, sta.tau_step/sta.tau_max, the sparse-coding
 # branch's M, J and images, ...).  Any problem: one WorkflowError, no traceback.
+# Then the recordings sheet (sparsefield.sheet), its files included.  `sparsefield
+# check` runs the same function.
 try:
-    check_config(config, workflow.source_path("../schemas/config.schema.yaml"),
-                 config_files=workflow.configfiles)
+    RECORDINGS = check_workflow_inputs(
+        config, workflow.source_path("../schemas/config.schema.yaml"),
+        workflow.source_path("../schemas/recordings.schema.yaml"),
+        config_files=workflow.configfiles)
 except InputError as error:
     raise WorkflowError(str(error))
 
@@ -44,22 +48,6 @@ except InputError as error:
 CONDA_ENV = "../../environment.yml"
 
 
-def _read_sheet(path):
-    """The recordings sheet (config key recordings) as a DataFrame indexed by recording_id:
-    no comment character, no NA values, blank cells left out (defaults: the schema's and
-    sparsefield.io.session's), number columns numeric, text columns text; every bad cell
-    and every missing file reported at once naming the sheet, the recording id and the
-    column."""
-    try:
-        sheet = read_sheet(path, workflow.source_path("../schemas/recordings.schema.yaml"))
-        # files the sheet names must exist, except what the workflow writes (results/)
-        check_sheet_files(sheet, path)
-        return sheet
-    except InputError as error:
-        raise WorkflowError(str(error))
-
-
-RECORDINGS = _read_sheet(config["recordings"])
 SIMULATED = list(config["simulation"]["neurons"])
 SIMULATED_SESSIONS = list(config["simulation"]["sessions"])
 
@@ -159,8 +147,11 @@ def unit_figure(name):
 
 def frame_shape_of(recording):
     """(height, width) of a session's stimulus, read from its session.npz once it exists
-    (call after the checkpoint summarise_recording: only that member is read)."""
+    (only that member is read).  Asks the checkpoint load_recording for it: a session.npz
+    deleted from a finished run is then made again, not a missing-file traceback."""
     import numpy as np
+
+    checkpoints.load_recording.get(recording=recording)
 
     with np.load(f"results/{recording}/session.npz", allow_pickle=False) as arrays:
         return tuple(int(size) for size in arrays["frame_shape"])
@@ -252,5 +243,6 @@ def final_outputs():
     outputs += [f"results/provenance/{name}" for name in PROVENANCE]
     for recording in RECORDINGS.index:
         outputs += [f"results/{recording}/provenance/{name}" for name in PROVENANCE]
+        outputs.append(f"results/{recording}/units.tsv")
         outputs.append(f"results/figures/rf/{recording}/index.tsv")
     return outputs

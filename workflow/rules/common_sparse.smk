@@ -4,6 +4,9 @@
 import glob
 import os
 
+from sparsefield.sparse.compression import LOCALIZED_SCHEMES, SCHEMES
+from sparsefield.sparse.inference import METHODS
+
 SPARSE = config["sparse"]
 SPARSE_FIGURE = "results/figures/sparse/{run}/{name}.{format}"
 SPARSE_CATEGORY = "Receptive fields from sparse coding"
@@ -19,7 +22,7 @@ def sparse_runs():
     """Run names: every scheme x J (bdm, brm; none and dense use J = 1) x solver."""
     runs = []
     for scheme in SPARSE["runs"]["schemes"]:
-        localizations = SPARSE["runs"]["localization"] if scheme in ("bdm", "brm") else [1]
+        localizations = SPARSE["runs"]["localization"] if scheme in LOCALIZED_SCHEMES else [1]
         for j in localizations:
             for solver in SPARSE["runs"]["solvers"]:
                 runs.append(f"{scheme}-J{j}-{solver}")
@@ -30,10 +33,11 @@ SPARSE_RUNS = sparse_runs()
 SPARSE_MATRICES = list(dict.fromkeys(run.rsplit("-", 1)[0] for run in SPARSE_RUNS))
 
 
+# The choices are the library's (tests/test_single_source.py checks the schema against them).
 wildcard_constraints:
-    scheme="none|dense|bdm|brm",
+    scheme="|".join(map(re.escape, SCHEMES)),
     J=r"\d+",
-    solver="cd|ista|fista|admm",
+    solver="|".join(map(re.escape, METHODS)),
 
 
 def image_inputs(wildcards):

@@ -501,7 +501,7 @@ def sparsity_histogram_figure(codes_by_label, bins=60, title="Sparsity of the co
 # the animation
 
 
-def write_atom_animation(phi_history, patch_shape, path, fps=5.0, max_atoms=256, scale=2, order=None):
+def write_atom_animation(phi_history, patch_shape, path, fps=4.0, max_atoms=256, scale=2, order=None):
     """Write the atom grid after each epoch as an animated GIF, reproducibly.
 
     Each frame is built with numpy alone: the epoch number (1-based, a 3 x 5
@@ -525,7 +525,7 @@ def write_atom_animation(phi_history, patch_shape, path, fps=5.0, max_atoms=256,
         ``p`` or ``(height, width)`` with ``height * width == n_pixels``.
     path : str or os.PathLike
         Destination ``.gif`` file.
-    fps : float, default 5.0
+    fps : float, default 4.0
         Frames per second, in (0, 50]; GIF stores each frame's delay in
         whole hundredths of a second (``round(100 / fps)``).
     max_atoms : int, default 256

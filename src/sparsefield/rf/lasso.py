@@ -133,6 +133,11 @@ _MAX_SWEEPS = 10_000
 #: Backends of :func:`fit_lasso`.
 BACKENDS = ("sparsefield", "pyglmnet", "sklearn")
 
+#: Penalty selection rules of :func:`lasso_cv` (and :func:`chosen_index`): ``"1se"``,
+#: the largest penalty within one standard error of the best held-out gain, or
+#: ``"min"``, the best.  The workflow's ``lasso.rule`` choices.
+RULES = ("1se", "min")
+
 
 # ----------------------------------------------------------------------------
 # Validation
@@ -600,7 +605,7 @@ def lasso_cv(design, counts, durations, *, n_folds=5, n_lambdas=10,
         A path did not converge.
     """
     design, counts, durations = _check_data(design, counts, durations)
-    if rule not in ("1se", "min"):
+    if rule not in RULES:
         raise InputError("rule", f"must be '1se' or 'min', got {rule!r}")
     n_rows = design.shape[0]
     if fold_edges is None:
@@ -1053,7 +1058,7 @@ def fit_lasso(design, counts, durations, lam, *, backend="sparsefield", tol=None
 
 __all__ = [
     "BACKENDS", "DEFAULT_LAMBDA_MIN_RATIO", "LassoCV", "LassoFit", "LassoPath",
-    "PenaltyChoice", "PopulationLassoPath", "choose_penalty", "chosen_index", "contiguous_folds", "fit_lasso",
+    "PenaltyChoice", "PopulationLassoPath", "RULES", "choose_penalty", "chosen_index", "contiguous_folds", "fit_lasso",
     "lambda_grid", "lambda_max",
     "lasso_cv", "lasso_path", "lasso_path_population",
 ]

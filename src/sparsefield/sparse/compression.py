@@ -59,6 +59,8 @@ from sparsefield.sparse.patches import as_generator
 
 #: Compression schemes.
 SCHEMES = ("none", "dense", "bdm", "brm")
+#: Schemes with a localization ``J`` (the others accept only ``J = 1``).
+LOCALIZED_SCHEMES = ("bdm", "brm")
 #: Pixel orders.
 ORDERS = ("raster", "hilbert")
 #: Normalisations.
@@ -209,7 +211,7 @@ def compression_matrix(
             "n_measurements",
             f"{size} > n_pixels N={n_pixels}: compression must not expand",
         )
-    if scheme in ("none", "dense") and localization != 1:
+    if scheme not in LOCALIZED_SCHEMES and localization != 1:
         raise InputError(
             "localization",
             f"J={localization}, but scheme {scheme!r} has no localization (use J=1, or "

@@ -22,6 +22,9 @@ from sparsefield.errors import InputError
 #: Default ZCA regulariser, as a fraction of the mean covariance eigenvalue.
 DEFAULT_EPSILON = 0.01
 
+#: Default cut-off ``f0`` of Olshausen's whole-image whitening, in cycles per pixel.
+DEFAULT_F0_FRACTION = 0.4
+
 
 @dataclass(frozen=True)
 class ZCA(NpzMixin):
@@ -149,7 +152,7 @@ class ZCA(NpzMixin):
         return (patches - self.mean) @ self.matrix
 
 
-def whitening_filter(shape, f0_fraction=0.4):
+def whitening_filter(shape, f0_fraction=DEFAULT_F0_FRACTION):
     """Olshausen's whitening / low-pass filter on the grid of :func:`numpy.fft.fft2`.
 
     Parameters
@@ -186,7 +189,7 @@ def whitening_filter(shape, f0_fraction=0.4):
     return radius * np.exp(-((radius / f0_fraction) ** 4))
 
 
-def frequency_whiten(image, f0_fraction=0.4):
+def frequency_whiten(image, f0_fraction=DEFAULT_F0_FRACTION):
     """Whiten one whole image with Olshausen's filter ``f · exp(-(f / f0)^4)``.
 
     Parameters
@@ -217,7 +220,7 @@ def frequency_whiten(image, f0_fraction=0.4):
     return np.ascontiguousarray(np.fft.ifft2(spectrum).real)
 
 
-def whiten_images(images, f0_fraction=0.4, variance=0.1):
+def whiten_images(images, f0_fraction=DEFAULT_F0_FRACTION, variance=0.1):
     """Frequency-whiten a set of images and scale the set to a mean variance.
 
     Parameters
