@@ -11,7 +11,8 @@ from sparsefield.rf.units import UnitsML
 session, index, recording = load_unit(snakemake)
 binned = load(UnitCounts, snakemake.input.counts).unit(index)
 fit = load(UnitsML, snakemake.input.fit).unit(index)
-predicted = predicted_counts(fit, fit.best_lag, recording.stimulus, binned.durations)
+predicted = predicted_counts(fit, fit.best_lag, recording.stimulus, binned.durations,
+                             trial_starts=session.trial_starts)
 figure = overview_figure(
     recording.stimulus_frames()[0],
     binned.edges,

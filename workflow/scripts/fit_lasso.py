@@ -1,6 +1,7 @@
 """Lasso receptive fields of one chunk of a session's units over lags and penalties
 (all of them unless sessions.units_per_job is set), the penalty chosen per unit by
-cross-validation on shared folds, and the separation at that penalty."""
+cross-validation on shared folds, and the separation at that penalty.  Frames are
+paired within a trial only (the session's trial_starts)."""
 from _common import load, start, unit_chunk
 
 start(snakemake, keys={
@@ -22,16 +23,17 @@ from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.lags import lags_source, session_lags
 from sparsefield.rf.separation import separate_units
 from sparsefield.rf.summary import fitted_units
-from sparsefield.rf.units import fit_lasso_lags_units
+from sparsefield.rf.units import fit_lasso_lags_units, spikes_at_lag
 
 session = load(Session, snakemake.input.recording)
 binned = load(UnitCounts, snakemake.input.counts)
 units = unit_chunk(snakemake, session.n_units)
 counts = binned.counts[:, units]
 lags = session_lags(snakemake.params.lags, snakemake.params.window, snakemake.params.min_lags,
-                    binned.durations, lags_source("lasso", snakemake.params.lags))
+                    binned.durations, lags_source("lasso", snakemake.params.lags),
+                    session.trial_starts)
 fitted, _ = fitted_units(counts, session.min_spikes)
-fitted &= counts[int(lags.max()):].sum(axis=0) > 0  # as in fit_ml.py
+fitted &= spikes_at_lag(counts, int(lags.max()), session.trial_starts) > 0  # as in fit_ml.py
 unit_ids = session.unit_ids[units]
 fit = fit_lasso_lags_units(
     session.stimulus,
@@ -47,6 +49,7 @@ fit = fit_lasso_lags_units(
     backend=snakemake.params.backend,
     solver=snakemake.params.solver,
     unit_ids=unit_ids,
+    trial_starts=session.trial_starts,
 )
 for index in np.flatnonzero(fitted & ~fit.fitted):
     logging.warning("unit %d not fitted: %s", unit_ids[index], fit.why[index])

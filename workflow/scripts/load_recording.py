@@ -31,7 +31,8 @@ logging.info(
 )
 # The fit settings and a simulated session's truth must fit this session: checked now,
 # so that a problem leaves nothing in results/.
-lags = check_fit_settings(session.trigger_times, **snakemake.params.fits)
+lags = check_fit_settings(session.trigger_times, trial_starts=session.trial_starts,
+                          **snakemake.params.fits)
 if "truth" in snakemake.input.keys():
     truth_path = snakemake.input.truth
     check_truth(truth_path, read_truth(truth_path), session.unit_ids,

@@ -1,5 +1,6 @@
 """Sub-frame spike-triggered averages of one chunk of a session's units, their z-scores
-and separations."""
+and separations.  A spike sees only frames of its own trial (the session's
+trial_starts)."""
 from _common import load, start, unit_chunk
 
 start(snakemake, keys={
@@ -29,6 +30,7 @@ sta = sta_units(
     n_shifts=snakemake.params.n_shifts,
     seed=snakemake.params.seed,
     null=snakemake.params.null,
+    trial_starts=session.trial_starts,
 )
 # Separate each STA's deviation from its null mean (the STA expected without an RF).
 separation = separate_units(sta.sta - sta.null_mean, centering=snakemake.params.centering)

@@ -15,6 +15,20 @@ Many units under one stimulus (a session) keep their spike times concatenated:
 ``spike_offsets`` of shape (n_units + 1,) such that unit ``u`` is
 ``spike_times[spike_offsets[u]:spike_offsets[u + 1]]``
 (:func:`check_unit_spikes`).  :func:`bin_units` counts them all at once.
+
+Trials
+------
+A session may hold several trials (stimulus presentations) put on one time line with
+the gaps between them removed (:attr:`sparsefield.io.session.Session.trial_starts`):
+``trial_starts`` of shape (n_trials,), the index of each trial's first frame, starting
+at 0 and strictly increasing (:func:`check_trial_starts`).  Frames of one trial follow
+each other on screen; the last frame of a trial and the first of the next do not (the
+animal saw the gap between them).  Every estimate therefore pairs a response only with
+a stimulus of its own trial: the per-lag fits leave out, at lag ``k``, the first ``k``
+frames of each trial (:func:`sparsefield.rf.ml.lagged_frames`), and the spike-triggered
+average counts a spike at delay ``tau`` only when ``t_spike - tau`` falls in the
+spike's own trial (:func:`sparsefield.rf.sta.spike_triggered_average`).  One trial
+(``trial_starts`` None or ``[0]``) is the whole recording.
 """
 
 from dataclasses import dataclass
@@ -53,6 +67,63 @@ def frame_edges(trigger_times):
     )
     last = trigger_times[-1] + np.median(np.diff(trigger_times))
     return np.append(trigger_times, last)
+
+
+def check_trial_starts(trial_starts, n_frames):
+    """Check the first frame of each trial of a recording of ``n_frames`` frames.
+
+    Parameters
+    ----------
+    trial_starts : array_like of int of shape (n_trials,) or None
+        Index of each trial's first frame (module docstring, "Trials"): 0 first,
+        strictly increasing, each below ``n_frames``.  None means one trial.
+    n_frames : int
+
+    Returns
+    -------
+    trial_starts : ndarray of shape (n_trials,), int64
+        ``[0]`` for None.
+
+    Raises
+    ------
+    InputError
+        Naming ``trial_starts``: not a 1-D integer array, empty, not starting at 0,
+        not strictly increasing, or a start at or beyond ``n_frames``.
+    """
+    if trial_starts is None:
+        return np.zeros(1, dtype=np.int64)
+    starts = np.asarray(trial_starts)
+    if starts.ndim != 1 or starts.size == 0 or starts.dtype.kind not in "iu":
+        raise InputError("trial_starts", "expected a non-empty 1-D integer array (the first "
+                         f"frame of each trial), got shape {starts.shape} and dtype "
+                         f"{starts.dtype}")
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    if starts[0] != 0:
+        raise InputError("trial_starts", f"must start at frame 0 (the first trial's first "
+                         f"frame), got {int(starts[0])}")
+    if np.any(np.diff(starts) <= 0):
+        raise InputError("trial_starts", "must be strictly increasing (every trial holds at "
+                         f"least one frame), got {starts[:20].tolist()}")
+    if starts[-1] >= n_frames:
+        raise InputError("trial_starts", f"a trial starts at frame {int(starts[-1])}, but "
+                         f"there are only {n_frames} frames")
+    return starts
+
+
+def trial_bounds(trial_starts, n_frames):
+    """Frame ranges of the trials: trial ``j`` is frames ``bounds[j]:bounds[j + 1]``.
+
+    Parameters
+    ----------
+    trial_starts : ndarray of shape (n_trials,), int64
+        Checked (:func:`check_trial_starts`).
+    n_frames : int
+
+    Returns
+    -------
+    bounds : ndarray of shape (n_trials + 1,), int64
+    """
+    return np.append(np.asarray(trial_starts, dtype=np.int64), np.int64(n_frames))
 
 
 @dataclass(frozen=True)

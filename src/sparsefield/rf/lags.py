@@ -3,6 +3,9 @@
 A receptive field is fitted at integer frame lags: lag ``k`` pairs the counts of
 frame ``k + i`` with stimulus frame ``i`` (:func:`sparsefield.rf.ml.lagged_design`),
 so it covers delays from ``k * D`` to ``(k + 1) * D`` for frames of duration ``D``.
+With several trials, only frames of one trial are paired: lag ``k`` leaves out the
+first ``k`` frames of every trial (:func:`sparsefield.rf.ml.lagged_frames`), and the
+checks here count the frames left to fit accordingly.
 A window given in seconds, e.g. ``(0, 0.3)``, therefore means the same thing for
 a stimulus at 5 Hz and at 120 Hz, where a fixed list of lags would not.
 """
@@ -113,7 +116,7 @@ def edge_lag_flags(best_index, n_lags, first_is_edge=True):
 # --- the lags and delays of a workflow's fits, checked against a session ----------------
 
 
-def session_lags(lags, window, min_lags, durations, source):
+def session_lags(lags, window, min_lags, durations, source, trial_starts=None):
     """The frame lags to fit: ``lags`` as given, or those covering ``window`` seconds.
 
     Parameters
@@ -128,6 +131,9 @@ def session_lags(lags, window, min_lags, durations, source):
         Frame durations in seconds; their median converts seconds to frames.
     source : str
         What errors name (a config key such as ``"rf.lags"``).
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial; None for one trial.  A lag ``k`` then leaves the
+        frames ``k`` or more into their trial to fit.
 
     Returns
     -------
@@ -136,8 +142,8 @@ def session_lags(lags, window, min_lags, durations, source):
     Raises
     ------
     InputError
-        When a lag leaves fewer than 10 frames to fit (the recording is too short
-        for the lags asked for).
+        When a lag leaves fewer than 10 frames to fit (the recording, or its trials,
+        too short for the lags asked for).
     """
     durations = np.asarray(durations, dtype=np.float64)
     if lags:
@@ -146,6 +152,16 @@ def session_lags(lags, window, min_lags, durations, source):
         lags = np.asarray(lags_from_window(tuple(window), float(np.median(durations)),
                                            min_lags=min_lags), dtype=np.int64)
     left = durations.size - int(lags.max())
+    if trial_starts is not None and np.asarray(trial_starts).size > 1 and left > 0:
+        from sparsefield.rf.ml import lagged_frames
+
+        left = lagged_frames(durations.size, int(lags.max()), trial_starts).size
+        if left < 10:
+            raise InputError(source, f"lag {int(lags.max())} leaves {left} of the session's "
+                             f"{durations.size} frames to fit (at least 10 needed; a lag "
+                             f"k leaves out the first k frames of each of its "
+                             f"{np.asarray(trial_starts).size} trials); use shorter lags "
+                             "(lags or window) or longer trials")
     if left < 10:
         if left > 0:
             what = f"leaves {left} of the session's {durations.size} frames to fit (at least 10 needed)"
@@ -175,7 +191,7 @@ def _renamed(error, keys):
     return InputError(keys.get(error.source, error.source), problem)
 
 
-def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None):
+def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None, trial_starts=None):
     """Check the workflow's fit settings against one session before anything is fitted.
 
     What the fits of a session would otherwise find only after its first files are
@@ -192,6 +208,10 @@ def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None):
         The config sections of the same names (``lags``, ``window``, ``min_lags``;
         ``n_folds``; ``tau_max``, ``tau_step``, ``null_model``); a section left out is
         not checked.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        The session's first frame of each trial (:attr:`Session.trial_starts`); None
+        for one trial.  With several, the frames left to fit count only pairs within
+        a trial, and ``sta.tau_max`` must be shorter than the longest trial.
 
     Raises
     ------
@@ -205,12 +225,13 @@ def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None):
     lags : ndarray of shape (n_lags,), int64
         Every frame lag the ML and lasso fits of this session will use (sorted, unique).
     """
-    from sparsefield.rf.binning import frame_edges
-    from sparsefield.rf.sta import check_delays
+    from sparsefield.rf.binning import check_trial_starts, frame_edges
+    from sparsefield.rf.sta import check_delays, check_trial_delays
     from sparsefield.rf.lasso_lags import lag_folds
 
     edges = frame_edges(trigger_times)
     durations = np.diff(edges)
+    trial_starts = check_trial_starts(trial_starts, durations.size)
     fitted = [np.zeros(0, dtype=np.int64)]
     for name, section in (("rf", rf), ("lasso", lasso)):
         if section is None:
@@ -220,19 +241,22 @@ def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None):
         try:
             lags = session_lags(section.get("lags"), section.get("window"),
                                 section.get("min_lags", 5), durations,
-                                lags_source(name, section.get("lags")))
+                                lags_source(name, section.get("lags")), trial_starts)
             fitted.append(np.asarray(lags, dtype=np.int64))
             if name == "lasso":
-                lag_folds(durations.size, int(lags.max()), section.get("n_folds", 5))
+                lag_folds(durations.size, int(lags.max()), section.get("n_folds", 5),
+                          trial_starts)
         except InputError as error:
             keys["n_folds"] = "lasso.n_folds"
             raise _renamed(error, keys) from None
     if sta is not None:
         try:
-            check_delays(as_float(sta.get("tau_max", 0.5), "tau_max", minimum=0.0),
+            tau_max = as_float(sta.get("tau_max", 0.5), "tau_max", minimum=0.0)
+            check_delays(tau_max,
                          as_float(sta.get("tau_step", 0.01), "tau_step", minimum=0.0,
                                   strict=True),
                          float(edges[-1] - edges[0]), sta.get("null_model", "shift"))
+            check_trial_delays(tau_max, edges, trial_starts)
         except InputError as error:
             raise _renamed(error, {"tau_max": "sta.tau_max", "tau_step": "sta.tau_step",
                                    "null": "sta.null_model"}) from None

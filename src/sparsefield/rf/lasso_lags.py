@@ -13,6 +13,12 @@ counts), but it asks one penalty to serve all lags at once, so that a row of the
 result is one receptive field. Averaged over folds it gives ``lambda_min`` (the
 best) and ``lambda_1se`` (the largest penalty within one standard error of it);
 lags without signal push the choice towards larger penalties.
+
+Trials: with several trials (``trial_starts``), every lag pairs frames within a trial
+only (:func:`sparsefield.rf.ml.lagged_frames`: at lag ``k`` the first ``k`` frames of
+each trial are left out, in the full-data fits and in every fold), and the folds are
+equal blocks of the frames paired at the largest lag (:func:`lag_folds`), so that every
+block holds frames at every lag.
 """
 
 from dataclasses import dataclass
@@ -33,7 +39,8 @@ from sparsefield.rf.lasso import (
     lambda_max,
     lasso_cv,
 )
-from sparsefield.rf.ml import lagged_problem
+from sparsefield.rf.binning import check_trial_starts
+from sparsefield.rf.ml import _rows_at_lag, lagged_problem
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,9 @@ class LassoLags(NpzMixin):
     fold_frames : ndarray of shape (n_folds + 1,), int64
         Cross-validation blocks in count frames: fold ``k`` holds out the counts of
         frames ``fold_frames[k]:fold_frames[k + 1]`` at every lag (rows
-        ``fold_frames - lag`` of that lag's design, clipped at 0).
+        ``fold_frames - lag`` of that lag's design, clipped at 0; with several
+        trials, the rows of the frames of the block that the lag pairs,
+        :func:`fold_rows`).
     rule : str
         ``"1se"`` or ``"min"``: which one is chosen.
     backend : str
@@ -105,7 +114,7 @@ class LassoLags(NpzMixin):
 
 def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambdas=10,
                    lambda_min_ratio=DEFAULT_LAMBDA_MIN_RATIO, n_folds=5, rule="1se",
-                   tol=1e-7, backend="sparsefield"):
+                   tol=1e-7, backend="sparsefield", trial_starts=None):
     """Lasso receptive field per lag over a shared penalty grid, penalty chosen by CV.
 
     Parameters
@@ -129,6 +138,10 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
         is always chosen with the sparsefield solver: the objective is the same,
         and the peers are too slow (pyglmnet) or a different model (sklearn's
         Gaussian lasso) to cross-validate with.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial (e.g. :attr:`Session.trial_starts`); None for one
+        trial.  At lag ``k`` the first ``k`` frames of each trial are left out
+        (module docstring).
 
     Returns
     -------
@@ -146,9 +159,11 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     lags = np.array([as_int(lag, "lags") for lag in lags], dtype=np.int64)
     if lags.size == 0:
         raise InputError("lags", "needs at least one lag")
-    problems = [lagged_problem(stimulus, counts, durations, int(lag)) for lag in lags]
     n_frames = np.asarray(counts).shape[0]
-    fold_frames = lag_folds(n_frames, int(lags.max()), n_folds)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
+    problems = [lagged_problem(stimulus, counts, durations, int(lag), trial_starts)
+                for lag in lags]
+    fold_frames = lag_folds(n_frames, int(lags.max()), n_folds, trial_starts)
     largest = max(lambda_max(*problem) for problem in problems)
     from sparsefield.rf.units import has_signal
 
@@ -161,7 +176,7 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     grid = lambda_grid(largest, n_lambdas, lambda_min_ratio)
     fits = [
         lasso_cv(*problem, lambdas=grid, rule=rule, tol=tol,
-                 fold_edges=np.clip(fold_frames - lag, 0, None))
+                 fold_edges=fold_rows(fold_frames, int(lag), n_frames, trial_starts))
         for lag, problem in zip(lags, problems)
     ]
     gains = np.stack([fit.fold_loglik - fit.null_loglik[:, None] for fit in fits])
@@ -186,12 +201,15 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     )
 
 
-def lag_folds(n_frames, max_lag, n_folds):
+def lag_folds(n_frames, max_lag, n_folds, trial_starts=None):
     """The cross-validation blocks of a fit over lags, in count frames.
 
     Equal contiguous blocks over the frames every lag can use (``max_lag..``), the
     first block also taking the frames before them; shared by all lags (and by all
-    units of a session).
+    units of a session).  With several trials, the frames every lag can use are
+    those ``max_lag`` or more frames into their trial
+    (:func:`sparsefield.rf.ml.lagged_frames`): each block holds an equal share of
+    them, and the frames before each share (the starts of trials) go with it.
 
     Parameters
     ----------
@@ -200,6 +218,8 @@ def lag_folds(n_frames, max_lag, n_folds):
         The largest lag fitted.
     n_folds : int
         ``>= 2``.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial; None for one trial.
 
     Returns
     -------
@@ -213,14 +233,51 @@ def lag_folds(n_frames, max_lag, n_folds):
         block 2 frames (the message says how many there are).
     """
     n_folds = as_int(n_folds, "n_folds", minimum=2)
-    usable = int(n_frames) - int(max_lag)
+    n_frames, max_lag = int(n_frames), int(max_lag)
+    starts = check_trial_starts(trial_starts, max(n_frames, 1))
+    rows = None
+    if 0 <= max_lag < n_frames:
+        rows = _rows_at_lag(max_lag, n_frames, starts)
+    usable = n_frames - max_lag if rows is None else rows.size
     if n_folds > usable // 2:
+        where = (f"after the largest lag ({max_lag})" if starts.size <= 1 else
+                 f"{max_lag} or more frames into their trial (the largest lag; "
+                 f"{starts.size} trials)")
         raise InputError(
             "n_folds",
-            f"{n_folds} cross-validation blocks need at least {2 * n_folds} frames after the "
-            f"largest lag ({max_lag}), 2 per block, but the recording has {max(usable, 0)} "
+            f"{n_folds} cross-validation blocks need at least {2 * n_folds} frames "
+            f"{where}, 2 per block, but the recording has {max(usable, 0)} "
             f"of its {n_frames} frames there; use fewer folds or shorter lags",
         )
-    fold_frames = contiguous_folds(usable, n_folds) + int(max_lag)
+    if rows is None:
+        fold_frames = contiguous_folds(usable, n_folds) + max_lag
+    else:
+        blocks = contiguous_folds(usable, n_folds)
+        fold_frames = np.append(rows[blocks[:-1]], n_frames).astype(np.int64)
     fold_frames[0] = 0
     return fold_frames
+
+
+def fold_rows(fold_frames, lag, n_frames, trial_starts=None):
+    """Rows of the lag-``lag`` design that each fold holds out.
+
+    Parameters
+    ----------
+    fold_frames : ndarray of shape (n_folds + 1,), int64
+        From :func:`lag_folds`.
+    lag : int
+    n_frames : int
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked; None for one trial.
+
+    Returns
+    -------
+    fold_edges : ndarray of shape (n_folds + 1,), int64
+        Fold ``k`` is rows ``fold_edges[k]:fold_edges[k + 1]`` of the design of
+        :func:`sparsefield.rf.ml.lagged_problem` at ``lag``: the rows whose count
+        frame lies in ``fold_frames[k]:fold_frames[k + 1]``.
+    """
+    rows = None if trial_starts is None else _rows_at_lag(lag, n_frames, trial_starts)
+    if rows is None:
+        return np.clip(fold_frames - lag, 0, None)
+    return np.searchsorted(rows, fold_frames, side="left").astype(np.int64)

@@ -7,7 +7,14 @@ stimulus frame ``i`` shown ``k`` frames earlier,
                                                    + intercept_k)),
 
 i = 0 .. n_frames - k - 1, with the objective of :mod:`sparsefield.rf.poisson`
-(mean NLL) minimised by L-BFGS-B.  The stimulus is centred per pixel
+(mean NLL) minimised by L-BFGS-B.
+
+Trials: with several trials on one time line (``trial_starts``, see
+:mod:`sparsefield.rf.binning`), a frame and the frame ``k`` before it are a pair only
+when both belong to the same trial: at lag ``k`` the first ``k`` frames of every trial
+are left out (their counts and durations are not used), because the frame ``k``
+before them was shown before the gap between trials, not just before them
+(:func:`lagged_frames`).  One trial gives every frame ``k ..`` as above.  The stimulus is centred per pixel
 (``stimulus_mean`` is its mean over all frames, recorded in the result), so
 ``exp(intercept_k)`` is close to the mean firing rate in spikes per second and
 the weights are unchanged by the centring; with the course's
@@ -23,11 +30,49 @@ from threadpoolctl import threadpool_limits
 from sparsefield._checks import as_float, as_float_array, as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import FitError, InputError
+from sparsefield.rf.binning import check_trial_starts, trial_bounds
 from sparsefield.rf.poisson import PoissonProblem, check_data
 
 
-def _pair_at_lag(lag, stimulus, *per_frame):
-    """Pair stimulus frame ``i`` with entry ``lag + i`` of each per-frame array.
+def _rows_at_lag(lag, n_frames, trial_starts):
+    """Count frames paired at ``lag`` (:func:`lagged_frames`), or None when they are all
+    of frames ``lag ..`` (one trial, or lag 0).  Trusts its inputs."""
+    if trial_starts is None or trial_starts.size <= 1 or lag == 0:
+        return None
+    bounds = trial_bounds(trial_starts, n_frames)
+    trial = np.repeat(np.arange(trial_starts.size), np.diff(bounds))
+    position = np.arange(n_frames) - trial_starts[trial]
+    return np.flatnonzero(position >= lag)
+
+
+def lagged_frames(n_frames, lag, trial_starts=None):
+    """The count frames that have a stimulus frame ``lag`` frames earlier in their own trial.
+
+    Parameters
+    ----------
+    n_frames : int
+    lag : int
+        ``0 <= lag < n_frames``.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial (:func:`sparsefield.rf.binning.check_trial_starts`);
+        None for one trial.
+
+    Returns
+    -------
+    frames : ndarray of shape (n_rows,), int64
+        Increasing frame indices ``j`` with ``j - lag`` in ``j``'s trial: every frame
+        but the first ``lag`` of each trial (``lag ..  n_frames - 1`` for one trial).
+        The lag-``lag`` fits pair ``counts[frames]`` with ``stimulus[frames - lag]``.
+    """
+    n_frames = as_int(n_frames, "n_frames", 1)
+    lag = as_int(lag, "lag", 0, n_frames - 1)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
+    rows = _rows_at_lag(lag, n_frames, trial_starts)
+    return np.arange(lag, n_frames, dtype=np.int64) if rows is None else rows.astype(np.int64)
+
+
+def _pair_at_lag(lag, stimulus, *per_frame, trial_starts=None):
+    """Pair stimulus frame ``i`` with entry ``lag + i`` of each per-frame array, within trials.
 
     The one place the lag pairing is written.  Trusts its inputs.
 
@@ -36,19 +81,34 @@ def _pair_at_lag(lag, stimulus, *per_frame):
     lag : int
         ``0 <= lag < n_frames``.
     stimulus : ndarray of shape (n_frames, n_pixels)
-    *per_frame : ndarray of shape (n_frames,)
+    *per_frame : ndarray of shape (n_frames,) or (n_frames, n_units)
         E.g. counts and durations.
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked (:func:`sparsefield.rf.binning.check_trial_starts`); None for one trial.
 
     Returns
     -------
     tuple of ndarray
-        ``stimulus[:n_frames - lag]`` (n_frames - lag, n_pixels), then
-        ``array[lag:]`` (n_frames - lag,) for each per-frame array; all views.
+        One trial (or lag 0): ``stimulus[:n_frames - lag]`` (n_frames - lag,
+        n_pixels), then ``array[lag:]`` for each per-frame array; all views.
+        Several trials: with ``rows = lagged_frames(n_frames, lag, trial_starts)``,
+        ``stimulus[rows - lag]``, then ``array[rows]``; copies.
     """
-    return (stimulus[: stimulus.shape[0] - lag], *(array[lag:] for array in per_frame))
+    rows = _rows_at_lag(lag, stimulus.shape[0], trial_starts)
+    if rows is None:
+        return (stimulus[: stimulus.shape[0] - lag], *(array[lag:] for array in per_frame))
+    return (stimulus[rows - lag], *(array[rows] for array in per_frame))
 
 
-def lagged_design(stimulus, lag):
+def frames_at_lag_words(lag, trial_starts):
+    """How messages name the count frames of a fit at ``lag``: ``"frames 3.."`` (one
+    trial), ``"frames 3 or more into their trial"`` (several)."""
+    if trial_starts is not None and np.asarray(trial_starts).size > 1:
+        return f"frames {lag} or more into their trial"
+    return f"frames {lag}.."
+
+
+def lagged_design(stimulus, lag, trial_starts=None):
     """Stimulus rows paired with the counts ``lag`` frames later.
 
     Parameters
@@ -56,21 +116,28 @@ def lagged_design(stimulus, lag):
     stimulus : ndarray of shape (n_frames, n_pixels)
     lag : int
         ``0 <= lag < n_frames``.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial; None for one trial.
 
     Returns
     -------
-    design : ndarray of shape (n_frames - lag, n_pixels)
-        ``design[i] = stimulus[i]``, to be paired with ``counts[lag + i]``
+    design : ndarray of shape (n_rows, n_pixels)
+        One trial: ``design[i] = stimulus[i]``, to be paired with ``counts[lag + i]``
         (a view of ``stimulus`` when it is already a float64 C-contiguous
-        array).
+        array).  Several trials: ``design[r] = stimulus[frames[r] - lag]``, to be
+        paired with ``counts[frames[r]]``, ``frames = lagged_frames(n_frames, lag,
+        trial_starts)`` (pairs within a trial only).
     """
     stimulus = as_float_array(stimulus, "stimulus", 2)
     lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
-    return _pair_at_lag(lag, stimulus)[0]
+    trial_starts = check_trial_starts(trial_starts, stimulus.shape[0])
+    return _pair_at_lag(lag, stimulus, trial_starts=trial_starts)[0]
 
 
-def lagged_problem(stimulus, counts, durations, lag):
+def lagged_problem(stimulus, counts, durations, lag, trial_starts=None):
     """Checked data of a Poisson fit at one lag: frame ``i`` with the counts of frame ``lag + i``.
+
+    With several trials, only pairs within a trial (:func:`lagged_frames`).
 
     Parameters
     ----------
@@ -82,26 +149,31 @@ def lagged_problem(stimulus, counts, durations, lag):
         Frame durations in seconds, > 0.
     lag : int
         ``0 <= lag < n_frames``.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial; None for one trial.
 
     Returns
     -------
-    design : ndarray of shape (n_frames - lag, n_pixels)
+    design : ndarray of shape (n_rows, n_pixels)
         ``stimulus[i]``, paired with
-    counts : ndarray of shape (n_frames - lag,)
+    counts : ndarray of shape (n_rows,)
         ``counts[lag + i]`` and
-    durations : ndarray of shape (n_frames - lag,)
+    durations : ndarray of shape (n_rows,)
         ``durations[lag + i]``; all float64 (the arguments of
         :func:`sparsefield.rf.poisson.poisson_nll` and of the lasso fits).
+        ``n_rows = n_frames - lag`` for one trial; with several, the rows are
+        ``lag + i = lagged_frames(n_frames, lag, trial_starts)``.
 
     Raises
     ------
     InputError
         On inconsistent shapes, non-finite values, negative counts,
-        non-positive durations or a lag out of range.
+        non-positive durations, a lag out of range or bad ``trial_starts``.
     """
     stimulus, counts, durations = check_data(stimulus, counts, durations, "stimulus")
     lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
-    return _pair_at_lag(lag, stimulus, counts, durations)
+    trial_starts = check_trial_starts(trial_starts, stimulus.shape[0])
+    return _pair_at_lag(lag, stimulus, counts, durations, trial_starts=trial_starts)
 
 
 @dataclass(frozen=True)
@@ -182,7 +254,8 @@ class MLFit(NpzMixin):
         return int(matches[0])
 
 
-def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, tol=1e-8):
+def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, tol=1e-8,
+           trial_starts=None):
     """Fit an unregularised Poisson GLM separately at each frame lag.
 
     Parameters
@@ -200,6 +273,10 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     tol : float, default 1e-8
         Passed to L-BFGS-B as both ``ftol`` and ``gtol`` (what
         ``scipy.optimize.minimize(..., tol=tol)`` does).
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial (e.g. :attr:`Session.trial_starts`); None for one
+        trial.  At lag ``k`` the first ``k`` frames of each trial are left out
+        (module docstring).
 
     Returns
     -------
@@ -211,7 +288,8 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     Raises
     ------
     InputError
-        On inconsistent shapes, bad lags, or no spikes to fit at a lag.
+        On inconsistent shapes, bad lags or ``trial_starts``, or no spikes to fit at
+        a lag.
     FitError
         When L-BFGS-B does not report convergence, or returns non-finite
         values, at some lag (the message names the lag and scipy's message).
@@ -234,6 +312,7 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     lag_list = [as_int(lag, "lags", 0, n_frames - 1) for lag in lags_array.tolist()]
     max_iter = as_int(max_iter, "max_iter", 1)
     tol = as_float(tol, "tol", minimum=0, strict=True)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
 
     stimulus_mean = stimulus.mean(axis=0)
     centred = stimulus - stimulus_mean
@@ -247,7 +326,8 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     with threadpool_limits(limits=1, user_api="blas"):
         for position, lag in enumerate(lag_list):
             weights[position], intercepts[position], nll[position], n_iter[position] = (
-                _fit_lag_centred(centred, counts, durations, lag, max_iter, tol)
+                _fit_lag_centred(centred, counts, durations, lag, max_iter, tol,
+                                 trial_starts=trial_starts)
             )
             converged[position] = not stayed_at_start(weights[position], n_iter[position])
     return MLFit(
@@ -281,7 +361,8 @@ def stayed_at_start(weights, n_iter):
     return int(n_iter) == 0 and not np.any(weights)
 
 
-def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML fit"):
+def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML fit",
+                     trial_starts=None):
     """L-BFGS-B fit at one lag on an already centred stimulus (the one place it is written).
 
     The per-lag step of :func:`fit_ml`, shared with
@@ -303,6 +384,8 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
         As in :func:`fit_ml`.
     label : str, default "ML fit"
         What the error messages call this fit (e.g. ``"unit 3: ML fit"``).
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked; None for one trial (pairs within a trial only, :func:`_pair_at_lag`).
 
     Returns
     -------
@@ -317,15 +400,25 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
     Raises
     ------
     InputError
-        If there is no spike in frames ``lag ..``.
+        If there is no spike in the frames paired at this lag (frames ``lag ..``).
     FitError
         If L-BFGS-B does not converge or returns non-finite values.
     """
-    n_frames, n_pixels = centred.shape
-    problem = PoissonProblem.from_checked(*_pair_at_lag(lag, centred, counts, durations))
+    return _fit_pairs(*_pair_at_lag(lag, centred, counts, durations, trial_starts=trial_starts),
+                      lag, max_iter, tol, label, centred.shape[0], trial_starts)
+
+
+def _fit_pairs(design, counts, durations, lag, max_iter, tol, label, n_frames, trial_starts):
+    """The L-BFGS-B fit of :func:`_fit_lag_centred` on rows already paired at ``lag``
+    (:func:`_pair_at_lag` of the centred stimulus); the same arguments and results
+    (``n_frames`` and ``trial_starts`` only name the frames in a message)."""
+    n_pixels = design.shape[1]
+    problem = PoissonProblem.from_checked(design, counts, durations)
     total_counts = problem.counts.sum()
     if total_counts <= 0:
-        raise InputError("counts", f"no spikes in frames {lag}..{n_frames - 1} (lag {lag})")
+        where = (f"frames {lag}..{n_frames - 1}" if trial_starts is None
+                 or trial_starts.size <= 1 else frames_at_lag_words(lag, trial_starts))
+        raise InputError("counts", f"no spikes in {where} (lag {lag})")
     theta_start = np.zeros(n_pixels + 1)
     theta_start[-1] = np.log(total_counts / problem.durations.sum())
     result = minimize(
@@ -346,7 +439,7 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
     return result.x[:-1], float(result.x[-1]), float(result.fun), int(result.nit)
 
 
-def predicted_counts(fit, lag, stimulus, durations):
+def predicted_counts(fit, lag, stimulus, durations, trial_starts=None):
     """Expected counts per frame from the fit at one lag.
 
     Parameters
@@ -359,13 +452,16 @@ def predicted_counts(fit, lag, stimulus, durations):
         subtracted here).
     durations : ndarray of shape (n_frames,)
         Frame durations in seconds.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial; None for one trial.
 
     Returns
     -------
     expected : ndarray of shape (n_frames,)
         ``expected[lag + i] = durations[lag + i] * exp((stimulus[i] -
         stimulus_mean) . weights + intercept)``; NaN for the first ``lag``
-        frames, which have no stimulus ``lag`` frames earlier.
+        frames (of each trial), which have no stimulus ``lag`` frames earlier
+        (in their trial).
     """
     stimulus = as_float_array(stimulus, "stimulus", 2)
     n_frames, n_pixels = stimulus.shape
@@ -378,8 +474,12 @@ def predicted_counts(fit, lag, stimulus, durations):
     durations = as_float_array(durations, "durations", 1, length=n_frames)
     if np.any(durations <= 0):
         raise InputError("durations", "must be positive (seconds)")
-    design, durations_at_lag = _pair_at_lag(lag, stimulus - fit.stimulus_mean, durations)
-    problem = PoissonProblem.from_checked(design, np.zeros(n_frames - lag), durations_at_lag)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
+    design, durations_at_lag = _pair_at_lag(lag, stimulus - fit.stimulus_mean, durations,
+                                            trial_starts=trial_starts)
+    problem = PoissonProblem.from_checked(design, np.zeros(design.shape[0]), durations_at_lag)
     expected = np.full(n_frames, np.nan)
-    expected[lag:] = problem.expected_counts(fit.weights[position], fit.intercepts[position])
+    rows = _rows_at_lag(lag, n_frames, trial_starts)
+    expected[slice(lag, None) if rows is None else rows] = problem.expected_counts(
+        fit.weights[position], fit.intercepts[position])
     return expected

@@ -1,4 +1,16 @@
-"""Sub-frame spike-triggered average with a circular-shift null distribution."""
+"""Sub-frame spike-triggered average with a circular-shift null distribution.
+
+Trials: with several trials on one time line (``trial_starts``, see
+:mod:`sparsefield.rf.binning`), a spike at delay ``tau`` counts only when
+``t_spike - tau`` falls in the spike's own trial (at or after the first edge of its
+trial's first frame): the frame shown ``tau`` before a spike early in a trial was
+shown before the gap between trials, not ``tau`` before the spike.  The averages
+divide by the spikes counted at each delay (valid pairs only).  The shift null shifts
+the spike train circularly over the whole time line, as for one trial (the trials'
+frames are where the stimulus was seen; the shift only breaks the alignment of spikes
+and frames), and each shifted spike goes through the same rule in the trial it lands
+in, so that the null counts the pairs a spike at that time could have.
+"""
 
 from dataclasses import dataclass
 
@@ -8,6 +20,7 @@ from sparsefield._checks import as_float, as_float_array, as_int, as_times
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.rf._sta_kernels import shifted_frame_counts
+from sparsefield.rf.binning import check_trial_starts, trial_bounds
 
 # Shifts per block of the null computation: at most _SHIFT_BLOCK, and fewer when
 # one block's counts (block * n_frames * n_taus * 8 bytes) would pass _BLOCK_BYTES.
@@ -33,7 +46,8 @@ class STA(NpzMixin):
         Mean and standard deviation (ddof=1) of the STA over circularly
         shifted spike trains.
     n_spikes : int
-        Spikes inside ``[edges[0], edges[-1])`` (those used).
+        Spikes inside ``[edges[0], edges[-1])`` (those used; a spike counts at the
+        delays where it sees a frame of its trial).
     n_shifts : int
         Number of shifted spike trains in the null.
     """
@@ -48,7 +62,7 @@ class STA(NpzMixin):
 
 
 def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_step=0.01,
-                            n_shifts=200, seed=0):
+                            n_shifts=200, seed=0, trial_starts=None):
     """Spike-triggered average of the frame on screen ``tau`` before each spike.
 
     For each ``tau`` in ``0, tau_step, ..., tau_max`` the STA is the mean,
@@ -57,6 +71,9 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     ``[edges[0], edges[-1])`` are used; for each ``tau``, spikes with
     ``t_spike - tau < edges[0]`` (no frame known) are left out of that tau's
     mean, so the first ``tau_max`` seconds lose a few spikes at long delays.
+    With several trials (``trial_starts``) the rule is per trial: a spike is left
+    out of a tau's mean when ``t_spike - tau`` is before its own trial's first
+    frame (module docstring).
 
     The null distribution comes from ``n_shifts`` copies of the spike train
     shifted circularly within ``[edges[0], edges[-1])`` by offsets drawn
@@ -64,7 +81,9 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     and ``m = max(1 s, 2 tau_max)`` (a shift never brings a spike within
     ``m`` of its own time).  Shifting keeps the spike train's own statistics
     (rate changes, bursts) and the stimulus; it only breaks their alignment.
-    Each shifted train goes through the same exclusion rule.
+    Each shifted train goes through the same exclusion rule (with several trials:
+    the train is shifted over the whole time line, and each shifted spike sees
+    only frames of the trial it lands in).
 
     Parameters
     ----------
@@ -83,6 +102,9 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
         Number of shifted spike trains (>= 2).
     seed : int
         Seed of the random offsets.
+    trial_starts : array_like of int of shape (n_trials,), optional
+        Index of each trial's first frame (e.g. :attr:`Session.trial_starts`);
+        None for one trial.
 
     Returns
     -------
@@ -93,7 +115,8 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     InputError
         On bad arguments, and when the delays cannot make an STA
         (:func:`check_delays`): fewer than two delays, ``tau_max`` not shorter than
-        the recording, or a recording too short for the shift null.
+        the recording (with several trials: than its longest trial), or a recording
+        too short for the shift null.
 
     Notes
     -----
@@ -111,15 +134,18 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     tau_step = as_float(tau_step, "tau_step", minimum=0, strict=True)
     tau_max = as_float(tau_max, "tau_max", minimum=0)
     n_shifts = as_int(n_shifts, "n_shifts", 2)
+    trial_starts = check_trial_starts(trial_starts, stimulus.shape[0])
     taus = _delay_grid(tau_max, tau_step)
     check_delays(tau_max, tau_step, edges[-1] - edges[0], "shift")
+    check_trial_delays(tau_max, edges, trial_starts)
 
     offsets = _shift_offsets(edges, tau_max, n_shifts, seed)
     inside = np.sort(spike_times[(spike_times >= edges[0]) & (spike_times < edges[-1])])
     if inside.size == 0:
         raise InputError("spike_times", "no spike falls inside the frame edges")
 
-    sta, null_mean, null_std, zscore = _shift_null(inside, offsets, edges, taus, stimulus)
+    sta, null_mean, null_std, zscore = _shift_null(inside, offsets, edges, taus, stimulus,
+                                                   trial_starts)
     return STA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
                n_spikes=int(inside.size), n_shifts=n_shifts)
 
@@ -161,6 +187,49 @@ def check_delays(tau_max, tau_step, duration, null="shift"):
         )
     if null == "shift":
         _shift_margin(tau_max, duration)
+
+
+def longest_trial(edges, trial_starts):
+    """Duration in seconds of the longest trial (first edge of its first frame to the
+    last edge of its last frame).
+
+    Parameters
+    ----------
+    edges : ndarray of shape (n_frames + 1,)
+    trial_starts : ndarray of shape (n_trials,), int64
+        Checked (:func:`sparsefield.rf.binning.check_trial_starts`).
+
+    Returns
+    -------
+    float
+    """
+    bounds = trial_bounds(trial_starts, edges.size - 1)
+    return float(np.max(edges[bounds[1:]] - edges[bounds[:-1]]))
+
+
+def check_trial_delays(tau_max, edges, trial_starts):
+    """Check that ``tau_max`` is shorter than the longest trial: a spike sees only frames
+    of its own trial, so no spike has a frame longer before it than that.
+
+    Nothing to check for one trial (:func:`check_delays` compares ``tau_max`` with the
+    recording).
+
+    Raises
+    ------
+    InputError
+        Naming ``tau_max``.
+    """
+    if trial_starts is None or np.asarray(trial_starts).size <= 1:
+        return
+    longest = longest_trial(edges, np.asarray(trial_starts, dtype=np.int64))
+    if tau_max >= longest:
+        raise InputError(
+            "tau_max",
+            f"{tau_max:g} s is not shorter than the longest of the recording's "
+            f"{np.asarray(trial_starts).size} trials ({longest:.4g} s): a spike sees only "
+            "frames of its own trial, so no spike has a frame that long before it; use a "
+            "shorter tau_max",
+        )
 
 
 def _delay_grid(tau_max, tau_step):
@@ -234,7 +303,54 @@ def _shift_offsets(edges, tau_max, n_shifts, seed):
     return np.concatenate(([0.0], rng.uniform(margin, period - margin, size=n_shifts)))
 
 
-def _shifted_averages(inside, offsets, edges, taus, stimulus):
+def _frame_counts(spikes, offsets, edges, taus, counts, trial_starts=None):
+    """Spikes per (offset, frame, tau) that saw the frame tau earlier, within trials.
+
+    One trial: :func:`sparsefield.rf._sta_kernels.shifted_frame_counts` as it is.
+    Several: each shifted spike train (shifted over the whole time line as the kernel
+    does) is split by trial, and each trial's spikes are counted by the kernel
+    against that trial's frames alone, unshifted: a spike sees a frame only when
+    ``t - tau`` is at or after its trial's first edge (module docstring).
+
+    Parameters
+    ----------
+    spikes : ndarray of shape (n_spikes,)
+        Sorted spike times inside ``[edges[0], edges[-1])``.
+    offsets : ndarray of shape (n_offsets,)
+        Circular shifts in seconds (0: the data).
+    edges : ndarray of shape (n_frames + 1,)
+    taus : ndarray of shape (n_taus,)
+    counts : ndarray of shape (n_offsets, n_frames, n_taus)
+        Zeroed on entry (may be a view); filled.
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked; None for one trial.
+    """
+    if trial_starts is None or trial_starts.size <= 1:
+        shifted_frame_counts(spikes, offsets, edges, taus, counts)
+        return
+    bounds = trial_bounds(trial_starts, edges.size - 1)
+    start = edges[0]
+    period = edges[-1] - start
+    later_starts = edges[trial_starts[1:]]
+    no_shift = np.zeros(1)
+    for k, offset in enumerate(offsets.tolist()):
+        times = spikes
+        if offset != 0.0:
+            # The kernel's circular shift (sparsefield.rf._sta_kernels).
+            position = spikes - start + offset
+            position = position - period * np.floor(position / period)
+            times = np.sort(np.maximum(start + position, start))
+        cuts = np.concatenate(([0], np.searchsorted(times, later_starts, side="left"),
+                               [times.size]))
+        for trial in range(trial_starts.size):
+            first, stop = cuts[trial], cuts[trial + 1]
+            if stop > first:
+                low, high = bounds[trial], bounds[trial + 1]
+                shifted_frame_counts(times[first:stop], no_shift, edges[low:high + 1], taus,
+                                     counts[k:k + 1, low:high])
+
+
+def _shifted_averages(inside, offsets, edges, taus, stimulus, trial_starts=None):
     """STA of the spike train shifted circularly by each offset.
 
     Parameters
@@ -245,6 +361,8 @@ def _shifted_averages(inside, offsets, edges, taus, stimulus):
     edges : ndarray of shape (n_frames + 1,)
     taus : ndarray of shape (n_taus,)
     stimulus : ndarray of shape (n_frames, n_pixels)
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked; None for one trial (:func:`_frame_counts`).
 
     Returns
     -------
@@ -259,7 +377,7 @@ def _shifted_averages(inside, offsets, edges, taus, stimulus):
     for first in range(0, n_offsets, block_size):
         block = offsets[first:first + block_size]
         counts = np.zeros((block.size, n_frames, n_taus))
-        shifted_frame_counts(inside, block, edges, taus, counts)
+        _frame_counts(inside, block, edges, taus, counts, trial_starts)
         n_used = counts.sum(axis=1)
         sums = np.matmul(counts.transpose(0, 2, 1), stimulus)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -274,7 +392,7 @@ def _zscore_map(sta, null_mean, null_std):
     return zscore
 
 
-def _shift_null(inside, offsets, edges, taus, stimulus):
+def _shift_null(inside, offsets, edges, taus, stimulus, trial_starts=None):
     """The STA and its shift null from :func:`_shifted_averages` (offset 0 first).
 
     Returns
@@ -282,7 +400,7 @@ def _shift_null(inside, offsets, edges, taus, stimulus):
     sta, null_mean, null_std, zscore : ndarray of shape (n_taus, n_pixels)
         ``null_std`` with ddof=1 over the shifts.
     """
-    averages = _shifted_averages(inside, offsets, edges, taus, stimulus)
+    averages = _shifted_averages(inside, offsets, edges, taus, stimulus, trial_starts)
     sta = averages[0]
     null = averages[1:]
     null_mean = null.mean(axis=0)

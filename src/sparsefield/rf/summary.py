@@ -167,15 +167,15 @@ def fitted_units(counts, min_spikes):
     return fitted, reasons
 
 
-def session_lags(lags, window, min_lags, durations, source):
+def session_lags(lags, window, min_lags, durations, source, trial_starts=None):
     """The frame lags to fit (:func:`sparsefield.rf.lags.session_lags`, kept here for
     the callers that import it from this module)."""
     from sparsefield.rf.lags import session_lags as lags_of_session
 
-    return lags_of_session(lags, window, min_lags, durations, source)
+    return lags_of_session(lags, window, min_lags, durations, source, trial_starts)
 
 
-def unit_status(counts, min_spikes, ml, lasso, sta):
+def unit_status(counts, min_spikes, ml, lasso, sta, trial_starts=None):
     """Which units the summary reports as fitted, and why the others are not.
 
     A unit is fitted when it has ``min_spikes`` spikes (:func:`fitted_units`), its ML
@@ -191,6 +191,9 @@ def unit_status(counts, min_spikes, ml, lasso, sta):
     ml : sparsefield.rf.units.UnitsML
     lasso : sparsefield.rf.units.UnitsLasso
     sta : sparsefield.rf.units.UnitsSTA
+    trial_starts : array_like of int of shape (n_trials,), optional
+        The session's first frame of each trial (the frames a lag pairs); None for
+        one trial.
 
     Returns
     -------
@@ -198,6 +201,9 @@ def unit_status(counts, min_spikes, ml, lasso, sta):
     reasons : list of str
         ``""`` for a fitted unit, else why not (the first reason found).
     """
+    from sparsefield.rf.ml import frames_at_lag_words
+    from sparsefield.rf.units import spikes_at_lag
+
     fitted, reasons = fitted_units(counts, min_spikes)
     chosen = lasso.index_chosen
     for index in np.flatnonzero(fitted).tolist():
@@ -206,8 +212,9 @@ def unit_status(counts, min_spikes, ml, lasso, sta):
             if not result.fitted[index]:
                 max_lag = int(result.lags.max())
                 why = str(result.why[index])
-                if not why and not counts[max_lag:, index].any():
-                    why = f"no spike in frames {max_lag}.. (needed for a fit at lag {max_lag})"
+                if not why and not spikes_at_lag(counts[:, index], max_lag, trial_starts):
+                    why = (f"no spike in {frames_at_lag_words(max_lag, trial_starts)} "
+                           f"(needed for a fit at lag {max_lag})")
                 why = why or f"the {name} fit left it out"
                 break
         if not why and chosen[index] < 0:
@@ -270,15 +277,19 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
         ``rf_centre_row``/``rf_centre_col`` (moment fit of the lasso spatial map),
         ``flags`` (``best_lag_last``, ``sta_peak_first``...: the estimate sits at the
         end of what was fitted, so the lags or delays may be too short;
-        ``few_spikes``: fewer spikes after the largest lag than one lag's fit has
-        parameters, see :data:`FLAG_MEANINGS`) and, with a truth, ``truth_*``
+        ``few_spikes``: fewer spikes in the frames the largest lag pairs (those after
+        it, within each trial) than one lag's fit has parameters, see
+        :data:`FLAG_MEANINGS`) and, with a truth, ``truth_*``
         recovery metrics.
     """
     from sparsefield.rf.lags import edge_lag_flags
     from sparsefield.rf.metrics import recovery_metrics, separation_metrics
     from sparsefield.rf.shape import moment_fit
 
-    fitted, reasons = unit_status(binned.counts, session.min_spikes, ml, lasso, sta)
+    from sparsefield.rf.units import spikes_at_lag
+
+    fitted, reasons = unit_status(binned.counts, session.min_spikes, ml, lasso, sta,
+                                  session.trial_starts)
     total_time = float(binned.durations.sum())
     frame_duration = float(np.median(binned.durations))
     rows = []
@@ -318,7 +329,8 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
             fit = moment_fit(np.abs(spatial), session.frame_shape)
             row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in fit.centre)
         flags = []
-        if int(binned.counts[int(unit_ml.lags.max()):, index].sum()) < unit_ml.weights.shape[1] + 1:
+        if int(spikes_at_lag(binned.counts[:, index], int(unit_ml.lags.max()),
+                             session.trial_starts)) < unit_ml.weights.shape[1] + 1:
             flags.append("few_spikes")
         best_position = unit_ml.lag_position(unit_ml.best_lag)
         edge = edge_lag_flags(best_position, unit_ml.lags.size,

@@ -19,12 +19,21 @@ designs, the lasso's products with the design (one
 :func:`~sparsefield.rf.lasso.lasso_path_population` call per lag and fold for all
 units), and the STA's random shifts and products with the stimulus.
 
+Trials
+------
+Every function takes the session's ``trial_starts`` (the first frame of each trial,
+:mod:`sparsefield.rf.binning`) and pairs a response only with a stimulus of its own
+trial, as the single-unit functions do: the fits leave out the first ``k`` frames of
+each trial at lag ``k`` (:func:`sparsefield.rf.ml.lagged_frames`); the STA counts a
+spike at delay ``tau`` only when ``t_spike - tau`` lies in the spike's trial, for the
+data and for every shifted train of the shift null (:func:`sta_units`).
+
 Units that are not fitted
 -------------------------
 ``fitted`` (n_units,) bool says which units to fit.  By default it is every unit
-with at least one spike in frames ``max(lags)`` onwards (a unit without a spike
-there has no finite Poisson fit at the largest lag); asking for such a unit
-explicitly is an error.  Units not fitted get NaN in every float field and -1 in
+with at least one spike in frames ``max(lags)`` onwards (of their trial: the frames
+the largest lag pairs; a unit without a spike there has no finite Poisson fit at
+the largest lag); asking for such a unit explicitly is an error.  Units not fitted get NaN in every float field and -1 in
 index fields, so that one silent unit does not stop a session.
 
 A unit can also be asked for and still not be fitted, when its data give nothing to
@@ -79,11 +88,11 @@ from sparsefield._checks import as_float, as_float_array, as_int, as_times
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import FitError, InputError
 from sparsefield.rf import _lasso_kernels
-from sparsefield.rf._sta_kernels import shifted_frame_counts
-from sparsefield.rf.binning import check_unit_spikes
+from sparsefield.rf.binning import check_trial_starts, check_unit_spikes
 from sparsefield.rf.lasso import (
     BACKENDS,
     DEFAULT_LAMBDA_MIN_RATIO,
+    RULES,
     choose_penalty,
     chosen_index,
     fit_lasso,
@@ -91,25 +100,31 @@ from sparsefield.rf.lasso import (
     lasso_path,
     lasso_path_population,
 )
-from sparsefield.rf.lasso_lags import LassoLags, lag_folds
-from sparsefield.rf.ml import MLFit, _fit_lag_centred, _pair_at_lag, stayed_at_start
+from sparsefield.rf.lasso_lags import LassoLags, fold_rows, lag_folds
+from sparsefield.rf.ml import (
+    MLFit,
+    _fit_pairs,
+    _pair_at_lag,
+    _rows_at_lag,
+    frames_at_lag_words,
+    stayed_at_start,
+)
 from sparsefield.rf.poisson import check_data
 from sparsefield.rf.sta import (
     STA,
     _delay_grid,
     check_delays,
+    _frame_counts,
     _shift_null,
     _shift_offsets,
     _zscore_map,
+    check_trial_delays,
 )
 
 LOG = logging.getLogger(__name__)
 
 #: Nulls of :func:`sta_units`.
 NULLS = ("shift", "analytic")
-
-#: Rules of :func:`fit_lasso_lags_units`.
-RULES = ("1se", "min")
 
 # Memory for one block of intermediate arrays (STA counts, held-out predictors).
 _BLOCK_BYTES = 64 * 2**20
@@ -176,7 +191,36 @@ def _check_lags(lags, n_frames):
                     dtype=np.int64)
 
 
-def _check_fitted(fitted, counts, lags):
+def spikes_at_lag(counts, lag, trial_starts=None):
+    """Each unit's spikes in the frames a fit at ``lag`` pairs with a stimulus.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_frames, n_units) or (n_frames,)
+    lag : int
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial; None for one trial.
+
+    Returns
+    -------
+    ndarray of shape (n_units,) (or a scalar for 1-D counts)
+        ``counts[lag:].sum(axis=0)`` for one trial; with several, the sum over the
+        frames ``lag`` or more into their trial
+        (:func:`sparsefield.rf.ml.lagged_frames`).
+    """
+    counts = np.asarray(counts)
+    starts = check_trial_starts(trial_starts, counts.shape[0])
+    rows = _rows_at_lag(int(lag), counts.shape[0], starts)
+    return (counts[int(lag):] if rows is None else counts[rows]).sum(axis=0)
+
+
+def _no_spike_words(max_lag, trial_starts):
+    """``why`` of a unit without a spike to fit at the largest lag."""
+    return (f"no spike in {frames_at_lag_words(max_lag, trial_starts)} (needed for a fit at "
+            f"lag {max_lag})")
+
+
+def _check_fitted(fitted, counts, lags, trial_starts=None):
     """The mask of units to fit (module docstring, "Units that are not fitted").
 
     Parameters
@@ -184,6 +228,8 @@ def _check_fitted(fitted, counts, lags):
     fitted : array_like of bool of shape (n_units,) or None
     counts : ndarray of shape (n_frames, n_units)
     lags : ndarray of shape (n_lags,), int64
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked; None for one trial.
 
     Returns
     -------
@@ -193,7 +239,9 @@ def _check_fitted(fitted, counts, lags):
     if n_units == 0:
         raise InputError("counts", "has no unit (0 columns)")
     max_lag = int(lags.max())
-    has_spikes = counts[max_lag:].sum(axis=0) > 0
+    rows = None if trial_starts is None else _rows_at_lag(max_lag, counts.shape[0],
+                                                          trial_starts)
+    has_spikes = (counts[max_lag:] if rows is None else counts[rows]).sum(axis=0) > 0
     if fitted is None:
         return has_spikes
     mask = np.asarray(fitted)
@@ -204,8 +252,9 @@ def _check_fitted(fitted, counts, lags):
     if silent.size:
         raise InputError(
             "fitted",
-            f"unit(s) {silent[:10].tolist()} (0-based index) have no spike in frames "
-            f"{max_lag}.. and cannot be fitted at lag {max_lag}; leave them out of fitted",
+            f"unit(s) {silent[:10].tolist()} (0-based index) have no spike in "
+            f"{frames_at_lag_words(max_lag, trial_starts)} and cannot be fitted at lag "
+            f"{max_lag}; leave them out of fitted",
         )
     return mask.copy()
 
@@ -278,7 +327,7 @@ class UnitsML(NpzMixin):
 
 
 def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=1000, tol=1e-8,
-                 unit_ids=None):
+                 unit_ids=None, trial_starts=None):
     """Unregularised Poisson fit of every unit at each frame lag.
 
     Parameters
@@ -299,12 +348,16 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
         As in :func:`sparsefield.rf.ml.fit_ml`.
     unit_ids : array_like of shape (n_units,), optional
         The units' ids, for messages (default: their 0-based indices).
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial (:attr:`Session.trial_starts`); None for one trial.
+        At lag ``k`` the first ``k`` frames of each trial are left out.
 
     Returns
     -------
     UnitsML
         ``result.unit(u)`` equals ``fit_ml(stimulus, counts[:, u], durations,
-        lags, max_iter=max_iter, tol=tol)`` (the same arithmetic: the stimulus is
+        lags, max_iter=max_iter, tol=tol, trial_starts=trial_starts)`` (the same
+        arithmetic: the stimulus is
         centred once, then each (unit, lag) is the same L-BFGS-B fit), except for
         a unit without signal at every lag (``fit_ml`` gives zero weights with
         ``converged`` False): it is not fitted here, ``why`` says so.
@@ -321,8 +374,9 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
                                              counts_ndim=2)
     n_frames, n_pixels = stimulus.shape
     lags = _check_lags(lags, n_frames)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
     asked = fitted
-    fitted = _check_fitted(fitted, counts, lags)
+    fitted = _check_fitted(fitted, counts, lags, trial_starts)
     max_iter = as_int(max_iter, "max_iter", 1)
     tol = as_float(tol, "tol", minimum=0, strict=True)
     names = _unit_names(unit_ids, counts.shape[1])
@@ -330,7 +384,7 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
     if asked is None:
         max_lag = int(lags.max())
         for unit in np.flatnonzero(~fitted).tolist():
-            why[unit] = f"no spike in frames {max_lag}.. (needed for a fit at lag {max_lag})"
+            why[unit] = _no_spike_words(max_lag, trial_starts)
 
     stimulus_mean = stimulus.mean(axis=0)
     centred = stimulus - stimulus_mean
@@ -341,12 +395,20 @@ def fit_ml_units(stimulus, counts, durations, lags, *, fitted=None, max_iter=100
     nll = np.full((n_units, n_lags), np.nan)
     n_iter = np.zeros((n_units, n_lags), dtype=np.int64)
     with threadpool_limits(limits=1, user_api="blas"):
-        for unit in np.flatnonzero(fitted):
-            for position, lag in enumerate(lags.tolist()):
+        # Lag by lag: the design of a lag is paired once for all units (a copy with
+        # several trials).  Each (unit, lag) fit is the one fit_ml makes.
+        for position, lag in enumerate(lags.tolist()):
+            rows = _rows_at_lag(lag, n_frames, trial_starts)
+            design, lag_durations = _pair_at_lag(lag, centred, durations,
+                                                 trial_starts=trial_starts)
+            for unit in np.flatnonzero(fitted):
+                unit_counts = counts_rows[unit][lag:] if rows is None \
+                    else counts_rows[unit][rows]
                 (weights[unit, position], intercepts[unit, position], nll[unit, position],
-                 n_iter[unit, position]) = _fit_lag_centred(
-                    centred, counts_rows[unit], durations, lag, max_iter, tol,
-                    label=f"{names[unit]}: ML fit")
+                 n_iter[unit, position]) = _fit_pairs(
+                    design, unit_counts, lag_durations, lag, max_iter, tol,
+                    f"{names[unit]}: ML fit", n_frames, trial_starts)
+        for unit in np.flatnonzero(fitted):
             if all(stayed_at_start(weights[unit, position], n_iter[unit, position])
                    for position in range(n_lags)):
                 fitted[unit] = False
@@ -585,7 +647,7 @@ def _population_path(design, counts, durations, lambdas, tol, lag, where, names,
 
 
 def _replace_full_fits(stimulus, counts, durations, lags, grids, names, backend, weights,
-                       intercepts, kkt):
+                       intercepts, kkt, trial_starts=None):
     """Full-data fits of a peer backend, in place of the population solver's.
 
     ``counts`` (n_frames, n_fit) holds the fitted units' columns, ``names`` what
@@ -593,7 +655,8 @@ def _replace_full_fits(stimulus, counts, durations, lags, grids, names, backend,
     ``intercepts`` and ``kkt`` (n_fit, n_lambdas, n_lags) are overwritten.
     """
     for position, lag in enumerate(lags.tolist()):
-        design, lag_counts, lag_durations = _pair_at_lag(lag, stimulus, counts, durations)
+        design, lag_counts, lag_durations = _pair_at_lag(lag, stimulus, counts, durations,
+                                                         trial_starts=trial_starts)
         for row, name in enumerate(names):
             for index_lambda, lam in enumerate(grids[row].tolist()):
                 try:
@@ -608,7 +671,8 @@ def _replace_full_fits(stimulus, counts, durations, lags, grids, names, backend,
 
 def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_lambdas=10,
                          lambda_min_ratio=DEFAULT_LAMBDA_MIN_RATIO, n_folds=5, rule="1se",
-                         tol=1e-7, backend="sparsefield", solver="per_unit", unit_ids=None):
+                         tol=1e-7, backend="sparsefield", solver="per_unit", unit_ids=None,
+                         trial_starts=None):
     """Lasso receptive field over lags of every unit, penalty chosen per unit by CV.
 
     The population form of :func:`sparsefield.rf.lasso_lags.fit_lasso_lags`:
@@ -643,12 +707,18 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
         (:data:`UNIT_SOLVERS`); the results agree to within the KKT tolerance.
     unit_ids : array_like of shape (n_units,), optional
         The units' ids, for messages (default: their 0-based indices).
+    trial_starts : array_like of int of shape (n_trials,), optional
+        First frame of each trial (:attr:`Session.trial_starts`); None for one trial.
+        At lag ``k`` the first ``k`` frames of each trial are left out, in the
+        full-data fits and in every fold (folds: :func:`~sparsefield.rf.lasso_lags.
+        lag_folds`).
 
     Returns
     -------
     UnitsLasso
         ``result.unit(u)`` equals ``fit_lasso_lags(stimulus, counts[:, u],
-        durations, lags, ...)`` to within the solvers' KKT tolerance.
+        durations, lags, ..., trial_starts=trial_starts)`` to within the solvers'
+        KKT tolerance.
 
     Raises
     ------
@@ -681,26 +751,28 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
                                              counts_ndim=2, min_rows=2, min_pixels=1)
     n_frames, n_pixels = stimulus.shape
     lags = _check_lags(lags, n_frames)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
     asked = fitted
-    fitted = _check_fitted(fitted, counts, lags)
+    fitted = _check_fitted(fitted, counts, lags, trial_starts)
     n_lambdas = as_int(n_lambdas, "n_lambdas", minimum=1)
     tol = as_float(tol, "tol", minimum=0.0, strict=True)
     max_lag = int(lags.max())
-    fold_frames = lag_folds(n_frames, max_lag, n_folds)
+    fold_frames = lag_folds(n_frames, max_lag, n_folds, trial_starts)
     n_folds = fold_frames.size - 1
     n_units, n_lags = counts.shape[1], lags.size
     names = _unit_names(unit_ids, n_units)
     why = [""] * n_units
     if asked is None:
         for unit in np.flatnonzero(~fitted).tolist():
-            why[unit] = f"no spike in frames {max_lag}.. (needed for a fit at lag {max_lag})"
+            why[unit] = _no_spike_words(max_lag, trial_starts)
     units = np.flatnonzero(fitted)
 
     # Each unit's grid, from its largest lambda_max over lags; no signal where it is 0.
     largest = np.zeros(units.size)
     for lag in lags.tolist():
         design, lag_counts, lag_durations = _pair_at_lag(
-            lag, stimulus, np.ascontiguousarray(counts[:, units]), durations)
+            lag, stimulus, np.ascontiguousarray(counts[:, units]), durations,
+            trial_starts=trial_starts)
         largest = np.maximum(largest, _lambda_max_units(design, lag_counts, lag_durations))
     signal = has_signal(largest, counts[:, units].mean(axis=0), stimulus)
     for unit in units[~signal].tolist():
@@ -725,13 +797,14 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
     with threadpool_limits(limits=1, user_api="blas"):
         for position, lag in enumerate(lags.tolist() if n_fit else []):
             design, lag_counts, lag_durations = _pair_at_lag(lag, stimulus, fit_counts,
-                                                             durations)
+                                                             durations,
+                                                             trial_starts=trial_starts)
             full = _population_path(design, lag_counts, lag_durations, grids, tol, lag,
                                     "full data", fit_names, solver)
             weights[:, :, position] = full.weights
             intercepts[:, :, position] = full.intercepts
             kkt[:, :, position] = full.kkt_violation
-            rows = np.clip(fold_frames - lag, 0, None)
+            rows = fold_rows(fold_frames, lag, n_frames, trial_starts)
             for fold in range(n_folds):
                 start, stop = rows[fold], rows[fold + 1]
                 train = np.r_[0:start, stop:design.shape[0]]
@@ -752,7 +825,7 @@ def fit_lasso_lags_units(stimulus, counts, durations, lags, *, fitted=None, n_la
 
     if backend != "sparsefield":
         _replace_full_fits(stimulus, fit_counts, durations, lags, grids, fit_names, backend,
-                           weights, intercepts, kkt)
+                           weights, intercepts, kkt, trial_starts)
 
     gain_mean = np.full((n_fit, n_lags, n_lambdas), np.nan)
     gain_se = np.full((n_fit, n_lags, n_lambdas), np.nan)
@@ -864,8 +937,14 @@ def _inside_ranges(spike_times, spike_offsets, edges):
     return starts, stops
 
 
-def _analytic_null(spike_times, starts, stops, units, edges, taus, stimulus):
+def _analytic_null(spike_times, starts, stops, units, edges, taus, stimulus,
+                   trial_starts=None):
     """STA and exchangeable-frames null of the given units (module docstring).
+
+    With several trials the counts ``c_f`` hold only the spikes that saw frame ``f``
+    within their own trial (:func:`sparsefield.rf.sta._frame_counts`); the null's
+    formula is the same for any weights ``a_f = c_f / N`` over the frames, so it
+    counts exactly the pairs the STA uses.
 
     Returns
     -------
@@ -886,8 +965,8 @@ def _analytic_null(spike_times, starts, stops, units, edges, taus, stimulus):
         # every unit of the block.
         counts = np.zeros((n_frames, block.size, n_taus))
         for position, unit in enumerate(block.tolist()):
-            shifted_frame_counts(spike_times[starts[unit]:stops[unit]], no_shift, edges, taus,
-                                 counts[:, position:position + 1].transpose(1, 0, 2))
+            _frame_counts(spike_times[starts[unit]:stops[unit]], no_shift, edges, taus,
+                          counts[:, position:position + 1].transpose(1, 0, 2), trial_starts)
         flat = counts.reshape(n_frames, block.size * n_taus)
         sums = (flat.T @ stimulus).reshape(block.size, n_taus, n_pixels)
         n_used = flat.sum(axis=0).reshape(block.size, n_taus)
@@ -902,7 +981,7 @@ def _analytic_null(spike_times, starts, stops, units, edges, taus, stimulus):
 
 
 def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_step=0.01,
-              n_shifts=200, seed=0, null="shift"):
+              n_shifts=200, seed=0, null="shift", trial_starts=None):
     """Spike-triggered average of every unit of a session, with a null per unit.
 
     Parameters
@@ -928,6 +1007,11 @@ def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_s
         the same seed.  ``"analytic"``: the exchangeable-frames null of the
         module docstring, mean and standard deviation in closed form (no
         shifted trains; ``null_mean`` is each pixel's mean over frames).
+    trial_starts : array_like of int of shape (n_trials,), optional
+        Index of each trial's first frame (:attr:`Session.trial_starts`); None for
+        one trial.  A spike counts at delay ``tau`` only when ``t_spike - tau`` lies
+        in its own trial, for the data and for each shifted train
+        (:mod:`sparsefield.rf.sta`); both nulls count only these pairs.
 
     Returns
     -------
@@ -940,9 +1024,9 @@ def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_s
     InputError
         On bad spike times or offsets, edges, stimulus or options; delays that
         cannot make an STA (:func:`sparsefield.rf.sta.check_delays`: fewer than two,
-        ``tau_max`` not shorter than the recording, or for ``"shift"`` a recording
-        not longer than ``2 max(1 s, 2 tau_max)``); for ``"analytic"``, fewer than 2
-        frames.
+        ``tau_max`` not shorter than the recording or its longest trial, or for
+        ``"shift"`` a recording not longer than ``2 max(1 s, 2 tau_max)``); for
+        ``"analytic"``, fewer than 2 frames.
 
     Notes
     -----
@@ -965,6 +1049,8 @@ def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_s
     if null not in NULLS:
         raise InputError("null", f"must be one of {NULLS}, got {null!r}")
     check_delays(tau_max, tau_step, edges[-1] - edges[0], null)
+    trial_starts = check_trial_starts(trial_starts, n_frames)
+    check_trial_delays(tau_max, edges, trial_starts)
     if null == "shift":
         n_shifts = as_int(n_shifts, "n_shifts", 2)
         offsets = _shift_offsets(edges, tau_max, n_shifts, seed)
@@ -986,10 +1072,11 @@ def sta_units(spike_times, spike_offsets, edges, stimulus, *, tau_max=0.5, tau_s
     if null == "shift":
         for unit in active.tolist():
             sta[unit], null_mean[unit], null_std[unit], zscore[unit] = _shift_null(
-                spike_times[starts[unit]:stops[unit]], offsets, edges, taus, stimulus)
+                spike_times[starts[unit]:stops[unit]], offsets, edges, taus, stimulus,
+                trial_starts)
     elif active.size:
         (sta[active], null_mean[active], null_std[active]) = _analytic_null(
-            spike_times, starts, stops, active, edges, taus, stimulus)
+            spike_times, starts, stops, active, edges, taus, stimulus, trial_starts)
         zscore[active] = _zscore_map(sta[active], null_mean[active], null_std[active])
     return UnitsSTA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
                     n_spikes=n_spikes.astype(np.int64), n_shifts=n_shifts, null=null)
