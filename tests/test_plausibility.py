@@ -458,3 +458,18 @@ def test_a_session_with_no_unit_to_fit_is_an_error():
         check_fittable(session, "spikes.mat")
     trains[1] = np.arange(50.0)
     check_fittable(session, "spikes.mat")
+
+
+def test_a_short_burst_is_not_taken_for_a_wrong_time_unit(tmp_path):
+    """With min_spikes 0 a unit of 3 spikes within 1 ms is fitted (a burst), not refused
+    as crowded; 10 such spikes are."""
+    spikes, triggers, stimulus = _good()
+    for count, refused in ((3, False), (10, True)):
+        burst = triggers[50] + 1e-4 * np.arange(count)
+        (tmp_path / f"b{count}").mkdir()
+        path = _two_units(tmp_path / f"b{count}", burst, triggers, stimulus)
+        if refused:
+            _fails(_row(path, min_spikes=0), "unit 2: its 10 spikes in the frames all fall",
+                   source=path)
+        else:
+            assert load_session(_row(path, min_spikes=0)).n_units == 2

@@ -358,6 +358,10 @@ def session_duration(trigger_times, trial_starts):
                      for step in steps))
 
 
+#: Fewest spikes of a unit for "all its spikes crowd into a short stretch" to be judged.
+_MIN_SPIKES_CROWDED = 10
+
+
 def check_rates(session, bounds, source):
     """Mean firing rates of the units that will be fitted (>= ``min_spikes`` spikes).
 
@@ -394,7 +398,8 @@ def check_rates(session, bounds, source):
                              f"{_g(duration)} s of frames, a mean rate of {_g(rate, 3)} Hz, "
                              f"outside sessions.rate [{low:g}, {high:g}] Hz; {advice}")
         span = float(times[-1] - times[0])
-        if span <= 0 or times.size / span > high:
+        # (a handful of spikes close together is a burst, not a wrong time unit)
+        if times.size >= _MIN_SPIKES_CROWDED and (span <= 0 or times.size / span > high):
             raise InputError(source, f"unit {unit_id}: its {times.size} spikes in the frames "
                              f"all fall within {_g(span)} s of the {_g(duration)} s of frames "
                              f"({'infinitely many' if span <= 0 else _g(times.size / span, 3)}"
