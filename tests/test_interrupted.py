@@ -2,6 +2,7 @@
 message, --unlock, a rerun, and the same bytes in results/ as an uninterrupted run."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import TINY, copy_workflow, result_hashes, run_snakemake, write_config
+from conftest import TINY, copy_run, copy_workflow, result_hashes, run_snakemake, write_config
 from sparsefield._files import atomic_write, save_npz
 
 #: The file whose appearance means "some jobs have finished, many are still to run":
@@ -105,3 +106,19 @@ def test_kill_unlock_rerun_gives_the_same_results(tiny_run, tmp_path):
     assert sorted(set(after) - set(reference)) == []
     assert sorted(set(reference) - set(after)) == []
     assert sorted(path for path in reference if reference[path] != after[path]) == []
+
+
+@pytest.mark.workflow
+def test_chunks_left_after_their_gather_are_removed_by_the_next_run(tiny_run, tmp_path):
+    """A kill after gather_units finished but before Snakemake deleted its temp chunk
+    inputs leaves them for good (the rerun has no job that consumes them); the next
+    successful run removes chunk files older than what they were gathered into."""
+    workdir = copy_run(tiny_run, tmp_path / "run")
+    stale = workdir / "results/sim_gauss/chunks/0/ml_fit.npz"
+    stale.parent.mkdir(parents=True)
+    shutil.copy(workdir / "results/sim_gauss/ml_fit.npz", stale)
+    os.utime(stale, (1_600_000_000, 1_600_000_000))
+    result = run_snakemake(workdir, "--configfile", "tiny.yaml", "--forcerun", "summarise_all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (workdir / "results/sim_gauss/chunks").exists()
+    assert result_hashes(workdir) == result_hashes(tiny_run)

@@ -246,3 +246,26 @@ def final_outputs():
         outputs.append(f"results/{recording}/units.tsv")
         outputs.append(f"results/figures/rf/{recording}/index.tsv")
     return outputs
+
+
+def remove_gathered_chunks(results="results"):
+    """Remove chunk files (results/<id>/chunks/<chunk>/<name>.npz, temp outputs of the
+    per-chunk fit jobs) that are older than results/<id>/<name>.npz, which they were
+    gathered into.  Snakemake deletes temp files right after their last consumer ends,
+    so a run killed in between leaves them for good, and the rerun (gather_units done)
+    never touches them again; called when a run succeeds (rf.smk)."""
+    import glob
+    import os
+
+    for path in sorted(glob.glob(os.path.join(results, "*", "chunks", "*", "*.npz"))):
+        chunk_dir = os.path.dirname(path)
+        gathered = os.path.join(os.path.dirname(os.path.dirname(chunk_dir)),
+                                os.path.basename(path))
+        if os.path.exists(gathered) and os.path.getmtime(gathered) >= os.path.getmtime(path):
+            os.remove(path)
+    for chunk_dir in sorted(glob.glob(os.path.join(results, "*", "chunks", "*")), reverse=True):
+        if not os.listdir(chunk_dir):
+            os.rmdir(chunk_dir)
+    for chunks in glob.glob(os.path.join(results, "*", "chunks")):
+        if not os.listdir(chunks):
+            os.rmdir(chunks)

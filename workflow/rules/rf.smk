@@ -131,6 +131,11 @@ rule gather_units:
         "../scripts/gather_units.py"
 
 
+# Chunks left by a run killed after gather_units but before Snakemake removed them.
+onsuccess:
+    remove_gathered_chunks()
+
+
 checkpoint summarise_recording:
     input:
         unpack(truth_files),
