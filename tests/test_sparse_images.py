@@ -1,5 +1,6 @@
 """Tests for sparsefield.sparse.images: scikit-image's photographs, folders and array files."""
 
+import pickle
 import socket
 
 import h5py
@@ -152,7 +153,12 @@ def test_npy_stack_and_single_image_round_trip(tmp_path):
 def test_npy_integers_are_divided_by_dtype_max_and_objects_refused(tmp_path):
     np.save(tmp_path / "bytes.npy", np.array([[0, 255], [51, 102]], dtype=np.uint8))
     np.testing.assert_allclose(load_images(tmp_path / "bytes.npy").images[0], [[0, 1], [0.2, 0.4]])
-    np.save(tmp_path / "objects.npy", np.array([None, 1], dtype=object), allow_pickle=True)
+    # an object array as numpy writes one (an .npy header saying |O, then a pickle),
+    # written by hand: the reader must refuse it without unpickling
+    with open(tmp_path / "objects.npy", "wb") as handle:
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": "|O", "fortran_order": False, "shape": (2,)})
+        handle.write(pickle.dumps([None, 1]))
     _raises(tmp_path / "objects.npy", "objects.npy", "object array")
 
 
