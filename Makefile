@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup run test lint report bench clean clean-cache
+.PHONY: setup run test lint report bench docs clean clean-cache
 
 setup: $(STAMP)
 
@@ -23,12 +23,33 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
-lint: setup
+# ruff and mypy (configured in pyproject.toml) come with the lint extra, installed into
+# .venv once, and again only when pyproject.toml changed.
+LINT_STAMP := $(VENV)/.installed-lint
+
+lint: $(LINT_STAMP)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakemake -n --quiet
+	$(BIN)/ruff check src workflow/scripts
+	$(BIN)/mypy
+
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[lint]"
+	touch $(LINT_STAMP)
 
 report: setup
 	$(BIN)/snakemake --report results/report.html
+
+# The documentation (docs/): the docs extra (Sphinx, numpydoc) is installed into .venv
+# once, and again only when pyproject.toml changed; warnings are errors.
+DOCS_STAMP := $(VENV)/.installed-docs
+
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
 
 bench: setup
 	$(BIN)/python bench/startup.py

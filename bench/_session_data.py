@@ -1,16 +1,16 @@
 """Synthetic sessions for bench/session.py: one white-noise stimulus, many LNP units.
 
 Two generators give the same raw layout as
-:func:`sparsefield.rf.simulate.simulate_session` (``unit_ids``, ``spike_times``
+:func:`sparsefield.rf.simulate_session.simulate_session` (``unit_ids``, ``spike_times``
 (list of sorted arrays), ``trigger_times``, ``stimulus`` (n_frames, height, width)
 uint8 0/1):
 
 ``library``
-    :func:`~sparsefield.rf.simulate.simulate_session` itself: every unit's rate on a
+    :func:`~sparsefield.rf.simulate_session.simulate_session` itself: every unit's rate on a
     1 ms grid, convolved with its continuous-time kernel (about 0.25 s per unit for
     an hour at 60 Hz: minutes for 1000 units).
 ``fast`` (the default of the bench)
-    The same models (:func:`~sparsefield.rf.simulate.session_models`), the same
+    The same models (:func:`~sparsefield.rf.simulate_session.session_models`), the same
     stimulus kind and frame timing, but an LNP at **frame resolution**: the drive
     of frame ``f`` is ``sum_k w_k (c_{f-k} . spatial)``, with ``w_k`` the
     continuous-time kernel averaged over where in a frame one looks
@@ -26,7 +26,8 @@ uint8 0/1):
 import numpy as np
 
 from sparsefield.rf.binning import frame_edges
-from sparsefield.rf.simulate import frame_durations, session_models, simulate_session
+from sparsefield.rf.simulate import frame_durations
+from sparsefield.rf.simulate_session import session_models, simulate_session
 
 GENERATORS = ("fast", "library")
 
@@ -65,7 +66,7 @@ def fast_session(models, *, n_frames, frame_shape, mean_frame_duration, seed=0,
     Returns
     -------
     raw : dict
-        As :func:`~sparsefield.rf.simulate.simulate_session`'s first result.
+        As :func:`~sparsefield.rf.simulate_session.simulate_session`'s first result.
     """
     height, width = frame_shape
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))

@@ -22,8 +22,8 @@ pyglmnet 1.1: one fit per penalty with ``reg_lambda = lam * learning_rate``
 (its scaling quirk) on the centred design, 1000 iterations max;
 scikit-learn: ``sklearn.linear_model.lasso_path`` (Gaussian loss) on the rates
 ``counts / durations`` with ``alpha = lam / mean(durations)`` (the first-order
-mapping of :func:`sparsefield.rf.lasso.fit_lasso`), a cruder model.  The
-"max rel diff" column is ``max over penalties of max_j |w - w_ours| /
+mapping of :func:`sparsefield.rf.lasso_backends.fit_lasso_at_lambda`), a cruder
+model.  The "max rel diff" column is ``max over penalties of max_j |w - w_ours| /
 max_j |w_ours|`` (for sklearn, after its first-order conversion to log-rate
 units), so it shows how far each answer is from this objective's optimum.
 
@@ -74,10 +74,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from sparsefield.rf.lasso import (  # noqa: E402
-    lambda_grid, lambda_max, lasso_path, lasso_path_population,
-)
-from sparsefield.rf.ml import lagged_design  # noqa: E402
+from sparsefield.rf.design import lagged_design  # noqa: E402
+from sparsefield.rf.lasso_path import lambda_grid, lambda_max, lasso_path  # noqa: E402
+from sparsefield.rf.lasso_population import lasso_path_population  # noqa: E402
 
 DATA_FILE = Path(__file__).resolve().parents[1].parent / "shared/data/nds_cl_5_data.mat"
 N_LAMBDAS = 10

@@ -6,17 +6,17 @@ Markdown tables and then one JSON document (also written to ``--output``).
 Data
 ----
 One synthetic session: ``--units`` (1000) units from
-:func:`sparsefield.rf.simulate.session_models` under one binary white-noise
+:func:`sparsefield.rf.simulate_session.session_models` under one binary white-noise
 checkerboard of ``--frame`` (20 x 15 = 300 pixels) at ``--rate`` (60 Hz) for
 ``--hours`` (1 h: 216,000 frames).  ``--generator fast`` (the default) draws the
 spikes from a frame-resolution LNP of those models (``bench/_session_data.py``:
 seconds for 1000 units x 1 h); ``--generator library`` calls
-:func:`~sparsefield.rf.simulate.simulate_session` (1 ms rate grid; minutes for
+:func:`~sparsefield.rf.simulate_session.simulate_session` (1 ms rate grid; minutes for
 1000 units x 1 h).  Several ``--hours`` values are cuts of one session (its first
 frames), so the durations share their data.
 
 Settings are the workflow's defaults (``config/config.yaml`` when this was
-written): lags covering 0-0.3 s (:func:`sparsefield.rf.summary.session_lags`;
+written): lags covering 0-0.3 s (:func:`sparsefield.rf.lags.session_lags`;
 at 60 Hz lags 0-18, 19 lags), ML ``max_iter`` 1000 and ``tol`` 1e-8, lasso 10
 penalties down to 0.01 lambda_max, 5 contiguous folds, rule 1se, tol 1e-7,
 ``units_solver`` per_unit; STA delays 0-0.5 s in 0.01 s steps, seed 0; units with
@@ -27,7 +27,7 @@ Part 1: the steps of a session
 What the workflow's rules call for one session, each timed alone:
 ``write_nwb_session`` (setup, not a workflow step), ``load_session`` of that
 NWB file (``--no-load`` skips both and builds the arrays in memory),
-``bin_units``, ``fit_ml_units``, ``fit_lasso_lags_units``, ``sta_units`` with the
+``bin_units``, ``fit_ml_units``, ``fit_lasso_units``, ``sta_units`` with the
 analytic null, and ``separate_units`` (the three separations: ML weights, lasso
 weights at the chosen penalty, STA minus null mean).
 
@@ -41,7 +41,7 @@ unit fitted (the shared work).  Such rows say "(extrapolated from M of N units)"
 A unit's cost depends on its spikes (a unit with few spikes has the slowest lasso
 paths), so a small M is a rough estimate.  Their peak RSS is that of the M-unit
 run: ``fit_ml_units``' copies of the whole counts matrix are in it, but
-``fit_lasso_lags_units``' per-fold copies of the fitted units' counts are not.
+``fit_lasso_units``' per-fold copies of the fitted units' counts are not.
 ``--skip ml,lasso,sta`` leaves steps out.
 
 With two or more ``--hours``, every step's time is also **extrapolated** to
@@ -53,7 +53,7 @@ Part 2: one session vs one-unit rows (``--compare-rows K``)
 K fitted units of the same session (K of those with at least 50 spikes, evenly
 spread over them) are
 analysed (a) as ONE session -- the stimulus converted to float64 once,
-``bin_units``, ``fit_ml_units``, ``fit_lasso_lags_units``, ``sta_units`` and
+``bin_units``, ``fit_ml_units``, ``fit_lasso_units``, ``sta_units`` and
 ``separate_units`` -- and (b) as K one-unit rows, the per-row workflow: each row
 converts its own copy of the stimulus, then ``bin_spikes``, ``fit_ml``,
 ``fit_lasso_lags``, ``spike_triggered_average`` and ``separate``.  Both use the
@@ -80,7 +80,7 @@ instead and the table says so.  (The reset also resets what ``ru_maxrss`` and
 Threads: ``--threads`` (default 1, the workflow rules' ``threads: 1``) is
 written to OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS and
 NUMBA_NUM_THREADS before numpy is imported (``fit_ml_units`` and
-``fit_lasso_lags_units`` cap BLAS at one thread themselves).  Run it on a quiet
+``fit_lasso_units`` cap BLAS at one thread themselves).  Run it on a quiet
 machine; numbers taken while other jobs run are provisional (the JSON keeps the
 load averages).
 
@@ -123,7 +123,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--fit-units", type=int, default=None,
                         help="fit_ml_units on this many units, extrapolated (default all)")
     parser.add_argument("--lasso-units", type=int, default=None,
-                        help="fit_lasso_lags_units on this many units, extrapolated "
+                        help="fit_lasso_units on this many units, extrapolated "
                              "(default all; quick 1)")
     parser.add_argument("--lasso-solver", choices=("per_unit", "population"),
                         default="per_unit", help="units_solver of the lasso (per_unit)")
@@ -172,8 +172,11 @@ from sparsefield.rf.lasso_lags import fit_lasso_lags  # noqa: E402
 from sparsefield.rf.ml import fit_ml  # noqa: E402
 from sparsefield.rf.separation import separate, separate_units  # noqa: E402
 from sparsefield.rf.sta import spike_triggered_average  # noqa: E402
-from sparsefield.rf.summary import fitted_units, session_lags  # noqa: E402
-from sparsefield.rf.units import fit_lasso_lags_units, fit_ml_units, sta_units  # noqa: E402
+from sparsefield.rf.lags import session_lags  # noqa: E402
+from sparsefield.rf.summary import fitted_units  # noqa: E402
+from sparsefield.rf.units_lasso import fit_lasso_units  # noqa: E402
+from sparsefield.rf.units_ml import fit_ml_units  # noqa: E402
+from sparsefield.rf.units_sta import sta_units  # noqa: E402
 
 #: The workflow's defaults (config/config.yaml: rf, lasso, sta, sessions).
 WINDOW, MIN_LAGS, MIN_SPIKES = (0.0, 0.3), 5, 50
@@ -257,8 +260,8 @@ def warm_up():
     binned = bin_units(spike_times, offsets, triggers)
     lags = [0, 1]
     fit_ml_units(stimulus, binned.counts, binned.durations, lags)
-    fit_lasso_lags_units(stimulus, binned.counts, binned.durations, lags, n_lambdas=3,
-                         n_folds=2, solver=ARGUMENTS.lasso_solver)
+    fit_lasso_units(stimulus, binned.counts, binned.durations, lags, n_lambdas=3,
+                    n_folds=2, solver=ARGUMENTS.lasso_solver)
     sta_units(spike_times, offsets, binned.edges, stimulus, tau_max=0.05, null="analytic")
     sta_units(spike_times, offsets, binned.edges, stimulus, tau_max=0.05, n_shifts=3)
     one = bin_spikes(trains[0], triggers)
@@ -368,7 +371,7 @@ def session_steps(raw, repeats):
         rows.append(row)
         matrices["ML"] = ml.weights
     if "lasso" not in skip:
-        row, lasso = _subset_fit("fit_lasso_lags_units", fit_lasso_lags_units, eligible.size,
+        row, lasso = _subset_fit("fit_lasso_units", fit_lasso_units, eligible.size,
                                  mask(ARGUMENTS.lasso_units), repeats, stimulus,
                                  binned.counts, binned.durations, lags,
                                  solver=ARGUMENTS.lasso_solver, **LASSO)
@@ -413,7 +416,7 @@ def _session_workflow(raw, lags, n_shifts, timings):
     spike_times, offsets = concatenated(raw)
     binned = stage("binning", bin_units, spike_times, offsets, raw["trigger_times"])
     ml = stage("ML", fit_ml_units, stimulus, binned.counts, binned.durations, lags, **ML)
-    lasso = stage("lasso", fit_lasso_lags_units, stimulus, binned.counts, binned.durations,
+    lasso = stage("lasso", fit_lasso_units, stimulus, binned.counts, binned.durations,
                   lags, solver=ARGUMENTS.lasso_solver, **LASSO)
     sta = stage("STA", sta_units, spike_times, offsets, binned.edges, stimulus,
                 n_shifts=n_shifts, null="shift", **STA)

@@ -26,7 +26,8 @@ from sparsefield.schema import ConfigErrors, load_schema
 from sparsefield.sheet import check_sheet_files, read_sheet
 from sparsefield.errors import InputError
 from sparsefield.io import save_raw_mat
-from sparsefield.io.session import load_session, read_session_row
+from sparsefield.io.session import load_session
+from sparsefield.io.session_row import read_session_row
 
 CONFIG_SCHEMA = load_schema(PROJECT / "workflow/schemas/config.schema.yaml")
 SHEET_SCHEMA = load_schema(PROJECT / "workflow/schemas/recordings.schema.yaml")
@@ -383,7 +384,7 @@ def test_numeric_columns_stay_numeric_and_text_columns_text(tmp_path):
 
 
 #: The documented default (config/README.md, "The recordings sheet") of every optional
-#: column, as sparsefield.io.session.read_session_row gives it for a blank cell with the
+#: column, as sparsefield.io.session_row.read_session_row gives it for a blank cell with the
 #: default config's sessions section: None means "not given" (the reader's default:
 #: spikes_file for triggers_file/stimulus_file, DN_* for the keys, every unit, any label).
 DOCUMENTED = {

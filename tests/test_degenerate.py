@@ -14,14 +14,10 @@ from sparsefield.rf.ml import fit_ml
 from sparsefield.rf.separation import separate_units
 from sparsefield.rf.sta import check_delays, spike_triggered_average
 from sparsefield.rf.summary import FLAG_MEANINGS, fitted_units, unit_table
-from sparsefield.rf.units import (
-    NO_SIGNAL_LASSO,
-    NO_SIGNAL_ML,
-    concatenate_units,
-    fit_lasso_lags_units,
-    fit_ml_units,
-    sta_units,
-)
+from sparsefield.rf.units import concatenate_units
+from sparsefield.rf.units_lasso import NO_SIGNAL_LASSO, fit_lasso_units
+from sparsefield.rf.units_ml import NO_SIGNAL_ML, fit_ml_units
+from sparsefield.rf.units_sta import sta_units
 from sparsefield.sparse.dictionary import LearningSettings, learn_dictionary, recover_atoms
 from sparsefield.sparse.images import ImageSet
 from sparsefield.sparse.patches import make_patch_sets
@@ -100,14 +96,14 @@ def test_why_survives_the_npz_round_trip_and_the_joining_of_chunks(tmp_path):
 
 def test_lasso_units_leave_a_unit_without_signal_out_instead_of_failing():
     stimulus, counts, durations = _data()
-    fit = fit_lasso_lags_units(stimulus, counts, durations, LAGS, n_lambdas=4, n_folds=3,
-                               unit_ids=[4, 9, 17])
+    fit = fit_lasso_units(stimulus, counts, durations, LAGS, n_lambdas=4, n_folds=3,
+                          unit_ids=[4, 9, 17])
     assert fit.fitted.tolist() == [True, True, False]
     assert fit.why.tolist() == ["", "", NO_SIGNAL_LASSO]
     assert fit.index_chosen[2] == -1 and np.isnan(fit.chosen_weights[2]).all()
     assert (fit.index_chosen[:2] >= 0).all()
-    flat = fit_lasso_lags_units(np.ones_like(stimulus), counts, durations, LAGS, n_lambdas=4,
-                                n_folds=3)
+    flat = fit_lasso_units(np.ones_like(stimulus), counts, durations, LAGS, n_lambdas=4,
+                           n_folds=3)
     assert not flat.fitted.any()
     with pytest.raises(InputError, match="stimulus: no signal: the largest penalty lambda_max is 0"):
         fit_lasso_lags(np.ones_like(stimulus), counts[:, 0], durations, LAGS, n_lambdas=4,
@@ -119,7 +115,7 @@ def test_more_folds_than_the_frames_after_the_largest_lag_allow_is_named():
     message = (r"n_folds: 200 cross-validation blocks need at least 400 frames after the "
                r"largest lag \(2\), 2 per block, but the recording has 398 of its 400 frames")
     with pytest.raises(InputError, match=message):
-        fit_lasso_lags_units(stimulus, counts, durations, LAGS, n_folds=200)
+        fit_lasso_units(stimulus, counts, durations, LAGS, n_folds=200)
     with pytest.raises(InputError, match=message):
         fit_lasso_lags(stimulus, counts[:, 0], durations, LAGS, n_folds=200)
     assert lag_folds(12, 2, 5).tolist() == [0, 4, 6, 8, 10, 12]
@@ -146,8 +142,8 @@ def _summary(counts, stimulus, min_spikes=1):
     binned = bin_units(session.spike_times, session.spike_offsets, session.trigger_times)
     fitted, _ = fitted_units(binned.counts, min_spikes)
     ml = fit_ml_units(stimulus, binned.counts, binned.durations, LAGS, fitted=fitted)
-    lasso = fit_lasso_lags_units(stimulus, binned.counts, binned.durations, LAGS, fitted=fitted,
-                                 n_lambdas=4, n_folds=3)
+    lasso = fit_lasso_units(stimulus, binned.counts, binned.durations, LAGS, fitted=fitted,
+                            n_lambdas=4, n_folds=3)
     sta = sta_units(session.spike_times, session.spike_offsets, binned.edges, stimulus,
                     tau_max=0.3, tau_step=0.05, null="analytic")
     return unit_table(session, binned, ml, separate_units(ml.weights), sta,

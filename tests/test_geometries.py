@@ -13,7 +13,8 @@ import pytest
 
 from conftest import copy_workflow, run_snakemake, write_config
 from sparsefield.io import save_npz
-from sparsefield.rf.simulate import NeuronModel, simulate_session
+from sparsefield.rf.neuron import NeuronModel
+from sparsefield.rf.simulate_session import simulate_session
 
 pytestmark = pytest.mark.workflow
 

@@ -11,11 +11,14 @@ import warnings
 import numpy as np
 import pytest
 
+import sparsefield.rf.lasso_path as lasso_path_module
 from sparsefield.errors import InputError
-from sparsefield.rf.lasso import (
-    LassoCV, LassoPath, PopulationLassoPath, choose_penalty, contiguous_folds, fit_lasso,
-    lambda_grid, lambda_max, lasso_cv, lasso_path, lasso_path_population,
+from sparsefield.rf.lasso_backends import fit_lasso_at_lambda
+from sparsefield.rf.lasso_cv import LassoCV, choose_penalty, contiguous_folds, lasso_cv
+from sparsefield.rf.lasso_path import (
+    LassoPath, lambda_grid, lambda_max, lasso_path, require_fittable,
 )
+from sparsefield.rf.lasso_population import PopulationLassoPath, lasso_path_population
 from sparsefield.rf.poisson import poisson_nll, poisson_nll_grad
 
 HEIGHT, WIDTH = 20, 15
@@ -221,15 +224,15 @@ def test_cv_holds_out_contiguous_blocks_and_picks_a_sensible_penalty(planted):
 
 @pytest.mark.realdata
 def test_real_recording_cv_lasso_rf_peaks_at_row12_col4_lag0(recording):
-    from sparsefield.rf.ml import lagged_design
+    from sparsefield.rf.design import lagged_design
     from sparsefield.rf.separation import separate
 
     stimulus, counts, durations = recording
     cv = lasso_cv(stimulus, counts, durations, n_folds=5)
     lags = range(5)
     rfs = np.stack([
-        fit_lasso(lagged_design(stimulus, lag), counts[lag:], durations[lag:],
-                  cv.lambda_chosen).weights
+        fit_lasso_at_lambda(lagged_design(stimulus, lag), counts[lag:], durations[lag:],
+                            cv.lambda_chosen).weights
         for lag in lags
     ])
     separation = separate(rfs)
@@ -274,10 +277,10 @@ def test_population_hands_over_hard_neurons_and_still_matches():
 def test_backends_agree_on_one_penalty(planted, planted_path):
     design, counts, durations, _ = planted
     lam = float(planted_path.lambdas[4])
-    exact = fit_lasso(design, counts, durations, lam)
+    exact = fit_lasso_at_lambda(design, counts, durations, lam)
     np.testing.assert_allclose(exact.weights, planted_path.weights[4], atol=1e-6)
     assert exact.kkt_violation <= 1e-6
-    crude = fit_lasso(design, counts, durations, lam, backend="sklearn")
+    crude = fit_lasso_at_lambda(design, counts, durations, lam, backend="sklearn")
     # first-order mapping: the same map, not the same optimum
     assert np.corrcoef(crude.weights, exact.weights)[0, 1] > 0.95
     assert crude.objective >= exact.objective
@@ -313,9 +316,9 @@ def test_bad_penalties_raise(planted, lambdas):
 def test_bad_options_raise(planted):
     design, counts, durations, _ = planted
     with pytest.raises(InputError, match="lam"):
-        fit_lasso(design, counts, durations, 0.0)
+        fit_lasso_at_lambda(design, counts, durations, 0.0)
     with pytest.raises(InputError, match="backend"):
-        fit_lasso(design, counts, durations, 0.1, backend="glmnet")
+        fit_lasso_at_lambda(design, counts, durations, 0.1, backend="glmnet")
     with pytest.raises(InputError, match="n_lambdas"):
         lasso_path(design, counts, durations, n_lambdas=0)
     with pytest.raises(InputError, match="n_folds"):
@@ -330,3 +333,50 @@ def test_bad_options_raise(planted):
         lasso_path(design[:-1], counts, durations)
     with pytest.raises(InputError, match="counts"):
         lasso_path_population(design, np.zeros((design.shape[0], 2)), durations)
+
+
+# ---------------------------------------------------------------- checked once
+
+
+def test_unchecked_calls_give_the_same_bytes(planted, planted_path):
+    """check_input=False skips the data checks only: same results on checked arrays."""
+    design, counts, durations, _ = planted
+    unchecked = lasso_path(design, counts, durations, check_input=False)
+    for key, value in planted_path.to_npz_dict().items():
+        np.testing.assert_array_equal(unchecked.to_npz_dict()[key], value)
+    assert lambda_max(design, counts, durations, check_input=False) == planted_path.lambda_max
+    rows = slice(0, 1200)
+    cv = lasso_cv(design[rows], counts[rows], durations[rows], n_folds=3, n_lambdas=4)
+    again = lasso_cv(design[rows], counts[rows], durations[rows], n_folds=3, n_lambdas=4,
+                     check_input=False)
+    np.testing.assert_array_equal(again.fold_loglik, cv.fold_loglik)
+    lam = float(planted_path.lambdas[3])
+    np.testing.assert_array_equal(
+        fit_lasso_at_lambda(design, counts, durations, lam, check_input=False).weights,
+        fit_lasso_at_lambda(design, counts, durations, lam).weights)
+
+
+def test_cv_checks_the_data_once(planted, monkeypatch):
+    """One full check per public call: the folds' paths and the refit reuse it."""
+    design, counts, durations, _ = planted
+    calls = []
+    check = lasso_path_module.check_data
+    monkeypatch.setattr(lasso_path_module, "check_data",
+                        lambda *args, **kwargs: calls.append(1) or check(*args, **kwargs))
+    lasso_cv(design[:1200], counts[:1200], durations[:1200], n_folds=4, n_lambdas=3)
+    assert len(calls) == 1
+
+
+def test_require_fittable_raises_what_the_full_check_raises(planted):
+    design, counts, durations, _ = planted
+    require_fittable(design, counts, durations)  # fine: no error, no full check
+    for rows, silent in ((slice(0, 1), False), (slice(0, 50), True)):
+        arguments = (design[rows], np.zeros(50)[rows] if silent else counts[rows],
+                     durations[rows])
+        with pytest.raises(InputError) as expected:
+            lasso_path(*arguments)
+        with pytest.raises(InputError) as found:
+            require_fittable(*arguments)
+        assert str(found.value) == str(expected.value)
+    with pytest.raises(InputError, match="counts: neuron column"):
+        require_fittable(design, np.stack([counts, np.zeros_like(counts)], axis=1), durations)

@@ -3,13 +3,18 @@
 import numpy as np
 import pytest
 
+import sparsefield.rf.lasso_lags as lasso_lags_module
+import sparsefield.rf.lasso_path as lasso_path_module
 from sparsefield.errors import InputError
 from sparsefield.rf.binning import bin_spikes
-from sparsefield.rf.lasso import choose_penalty, lambda_max, lasso_cv
+from sparsefield.rf.design import lagged_problem
+from sparsefield.rf.lasso_cv import choose_penalty, lasso_cv
 from sparsefield.rf.lasso_lags import LassoLags, fit_lasso_lags
+from sparsefield.rf.lasso_path import lambda_max
 from sparsefield.rf.metrics import correlation
-from sparsefield.rf.ml import fit_ml, lagged_problem
-from sparsefield.rf.simulate import NeuronModel, simulate_recording
+from sparsefield.rf.ml import fit_ml
+from sparsefield.rf.neuron import NeuronModel
+from sparsefield.rf.simulate import simulate_recording
 
 LAGS = (0, 1, 2)
 
@@ -153,3 +158,25 @@ def test_bad_fold_edges_are_refused(simulated, edges):
     stimulus, binned, _ = simulated
     with pytest.raises(InputError, match="fold_edges: must be increasing integers"):
         lasso_cv(stimulus, binned.counts, binned.durations, fold_edges=edges)
+
+
+def test_data_are_checked_once_for_every_lag_and_fold(simulated, monkeypatch):
+    """One full check of the recording: each lag's rows and folds reuse it."""
+    stimulus, binned, _ = simulated
+    calls = []
+    check = lasso_lags_module.check_data
+    monkeypatch.setattr(lasso_lags_module, "check_data",
+                        lambda *args, **kwargs: calls.append(1) or check(*args, **kwargs))
+    monkeypatch.setattr(lasso_path_module, "check_data",
+                        lambda *args, **kwargs: calls.append(2) or check(*args, **kwargs))
+    fit_lasso_lags(stimulus, binned.counts, binned.durations, LAGS, n_lambdas=3, n_folds=3)
+    assert calls == [1]
+
+
+def test_a_lag_without_spikes_is_refused_as_before(simulated):
+    """A lag whose paired counts hold no spike: the lasso's own message."""
+    stimulus, binned, _ = simulated
+    counts = np.zeros_like(binned.counts)
+    counts[0] = 2.0  # only frame 0 has spikes: lag 1 pairs none of them
+    with pytest.raises(InputError, match="counts: has no spikes"):
+        fit_lasso_lags(stimulus, counts, binned.durations, (0, 1), n_lambdas=3, n_folds=3)

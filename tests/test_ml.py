@@ -6,7 +6,8 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from sparsefield.errors import FitError, InputError
-from sparsefield.rf.ml import MLFit, fit_ml, lagged_design, lagged_problem, predicted_counts
+from sparsefield.rf.design import lagged_design, lagged_problem
+from sparsefield.rf.ml import MLFit, fit_ml, predicted_counts
 from sparsefield.rf.poisson import poisson_nll_grad
 
 N_FRAMES = 8000

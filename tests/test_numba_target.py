@@ -12,12 +12,12 @@ from sparsefield._numba import WIDE_FEATURES, target_features
 SCRIPT = """
 import hashlib
 import numpy as np
-from sparsefield.rf.units import fit_lasso_lags_units
+from sparsefield.rf.units_lasso import fit_lasso_units
 rng = np.random.default_rng(0)
 stimulus = rng.integers(0, 2, (600, 30)).astype(float)
 weights = rng.normal(0, 0.3, 30)
 counts = rng.poisson(np.exp(-1 + stimulus @ weights)[:, None] * np.ones((1, 3))).astype(float)
-fit = fit_lasso_lags_units(stimulus, counts, np.full(600, 0.2), [0, 1, 2], n_lambdas=5, n_folds=3)
+fit = fit_lasso_units(stimulus, counts, np.full(600, 0.2), [0, 1, 2], n_lambdas=5, n_folds=3)
 digest = hashlib.sha256()
 for name in sorted(vars(fit)):
     value = getattr(fit, name)

@@ -17,7 +17,8 @@ from conftest import PROJECT, TINY
 from sparsefield.errors import InputError
 from sparsefield.io.plausibility import PLAUSIBILITY_DEFAULTS, check_stimulus
 from sparsefield.io.readers import StoredPrecision, stored_precision
-from sparsefield.io.session import SESSION_DEFAULTS, Session, load_session
+from sparsefield.io.session import Session, load_session
+from sparsefield.io.session_row import SESSION_DEFAULTS
 
 HEIGHT, WIDTH, N_TRIGGERS, N_FRAMES = 6, 5, 300, 310
 
@@ -97,7 +98,7 @@ def test_the_real_recording_passes_every_check(real_data_path):
 def test_the_tiny_simulated_session_passes_every_check(tmp_path):
     """The tests' tiny simulated session, written as NWB as the workflow does."""
     from sparsefield.io.nwb import write_nwb_session
-    from sparsefield.rf.simulate import session_models, simulate_session
+    from sparsefield.rf.simulate_session import session_models, simulate_session
 
     config = yaml.safe_load((PROJECT / "config" / "config.yaml").read_text())
     simulation = config["simulation"]

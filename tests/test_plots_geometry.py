@@ -25,7 +25,8 @@ from sparsefield.plots import (
     stimulus_geometry,
     truth_figure,
 )
-from sparsefield.plots.rf import calibration_bins, delay_resolution, delay_text, lag_subset
+from sparsefield.plots.delays import delay_resolution, delay_text, lag_subset
+from sparsefield.plots.overview import calibration_bins
 
 #: Smallest panel height, pixels at 100 dpi.
 MIN_PANEL_PX = 40

@@ -5,7 +5,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from sparsefield.errors import InputError
-from sparsefield.plots.lasso import cv_curve_figure, lasso_grid_figure, ml_vs_lasso_figure
+from sparsefield.plots.lasso import lasso_grid_figure, ml_vs_lasso_figure
+from sparsefield.plots.lasso_cv import cv_curve_figure
 from sparsefield.plots.style import save_figure
 
 FRAME_SHAPE = (6, 5)

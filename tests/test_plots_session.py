@@ -8,7 +8,7 @@ from matplotlib.patches import Ellipse
 
 from sparsefield.errors import InputError
 from sparsefield.plots import kernel_heatmap_figure, mosaic_figure, rf_atlas_figure, save_figure
-from sparsefield.plots.session import _page_size, atlas_layout
+from sparsefield.plots.session import atlas_layout, atlas_page_size
 from sparsefield.rf.shape import moment_fit
 from test_plots_geometry import assert_clean_layout
 
@@ -135,7 +135,7 @@ def test_atlas_grid_page_stays_near_a4_for_200_units():
     n_rows, n_columns, panel_width, panel_height = atlas_layout(200, 20 / 15)
     assert n_rows * n_columns >= 200 and panel_height >= 0.5
     assert panel_width == pytest.approx(panel_height * 15 / 20)
-    width, height = _page_size(n_rows, n_columns, panel_width, panel_height)
+    width, height = atlas_page_size(n_rows, n_columns, panel_width, panel_height)
     assert width <= 8.3 and height <= 12.0 and 1.2 < height / width < 1.6
     assert atlas_layout(1, 20 / 15)[:2] == (1, 1)
 

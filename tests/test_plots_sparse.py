@@ -8,15 +8,18 @@ from matplotlib.patches import StepPatch
 from PIL import Image
 
 from sparsefield.errors import InputError
-from sparsefield.plots.sparse import (
+from sparsefield.plots.atoms import (
+    DIGITS,
     GAP_COLOUR,
     atom_grid_figure,
     atom_mosaic,
+    write_atom_animation,
+)
+from sparsefield.plots.sparse import (
     loss_curves_figure,
     run_styles,
     sparsity_histogram_figure,
     wiring_figure,
-    write_atom_animation,
 )
 from sparsefield.plots.style import save_figure
 
@@ -423,7 +426,5 @@ def test_bad_input_raises_input_error_naming_the_argument(argument, tmp_path, mo
 
 
 def test_epoch_digits_are_all_different_glyphs():
-    from sparsefield.plots.sparse import _DIGITS
-
-    assert len(set(_DIGITS.values())) == 10
-    assert all(len(glyph) == 5 and {len(line) for line in glyph} == {3} for glyph in _DIGITS.values())
+    assert len(set(DIGITS.values())) == 10
+    assert all(len(glyph) == 5 and {len(line) for line in glyph} == {3} for glyph in DIGITS.values())

@@ -17,7 +17,8 @@ import warnings
 import numpy as np
 import pytest
 
-from sparsefield.rf.lasso import fit_lasso, lasso_path
+from sparsefield.rf.lasso_backends import fit_lasso_at_lambda
+from sparsefield.rf.lasso_path import lasso_path
 from sparsefield.rf.pyglmnet_compat import (
     ScalarNormalRandomState, fit_pyglmnet, make_glm, numpy_aliases, reg_lambda_for,
 )
@@ -111,11 +112,11 @@ def test_difference_at_high_rates_is_the_linearised_link():
     assert relative_difference(pure_exp, path.weights[3]) <= 1e-5
 
 
-def test_fit_lasso_pyglmnet_backend_reports_our_objective(low_rate):
+def test_fit_lasso_at_lambda_pyglmnet_backend_reports_our_objective(low_rate):
     design, counts, durations, path = low_rate
     lam = float(path.lambdas[3])
-    fit = fit_lasso(design, counts, durations, lam, backend="pyglmnet", tol=1e-9,
-                    max_iter=20000)
+    fit = fit_lasso_at_lambda(design, counts, durations, lam, backend="pyglmnet", tol=1e-9,
+                              max_iter=20000)
     assert fit.backend == "pyglmnet"
     assert fit.objective == pytest.approx(path.objective[3], rel=1e-6)
     assert fit.kkt_violation < 1e-4

@@ -14,7 +14,8 @@ import scipy.io
 
 from sparsefield.errors import InputError
 from sparsefield.io import load_recording, save_raw_mat
-from sparsefield.io.session import Session, load_session, read_session_row
+from sparsefield.io.session import Session, load_session
+from sparsefield.io.session_row import read_session_row
 
 HEIGHT, WIDTH = 4, 3
 N_FRAMES, N_TRIGGERS = 60, 58

@@ -8,8 +8,11 @@ from sparsefield.io.session import Session
 from sparsefield.rf.binning import bin_units
 from sparsefield.rf.separation import separate, separate_units
 from sparsefield.rf.session_views import atlas_maps, kernel_rows, mosaic_fits
-from sparsefield.rf.summary import fitted_units, session_lags, truth_of_unit, unit_table
-from sparsefield.rf.units import fit_lasso_lags_units, fit_ml_units, sta_units
+from sparsefield.rf.lags import session_lags
+from sparsefield.rf.summary import fitted_units, truth_of_unit, unit_table
+from sparsefield.rf.units_lasso import fit_lasso_units
+from sparsefield.rf.units_ml import fit_ml_units
+from sparsefield.rf.units_sta import sta_units
 
 
 def test_fitted_units_flags_units_below_min_spikes():
@@ -85,8 +88,8 @@ def small_session():
     fitted, _ = fitted_units(binned.counts, 50)
     lags = [0, 1, 2]
     ml = fit_ml_units(stimulus, binned.counts, binned.durations, lags, fitted=fitted)
-    lasso = fit_lasso_lags_units(stimulus, binned.counts, binned.durations, lags,
-                                 fitted=fitted, n_lambdas=6, n_folds=3)
+    lasso = fit_lasso_units(stimulus, binned.counts, binned.durations, lags,
+                            fitted=fitted, n_lambdas=6, n_folds=3)
     sta = sta_units(session.spike_times, session.spike_offsets, binned.edges, stimulus,
                     tau_max=0.3, tau_step=0.02, n_shifts=10)
     chosen = np.full((5, 3, stimulus.shape[1]), np.nan)

@@ -8,11 +8,12 @@ from conftest import PROJECT
 from sparsefield.errors import InputError
 from sparsefield.rf.binning import bin_spikes, frame_edges
 from sparsefield.rf.lasso_lags import fit_lasso_lags
-from sparsefield.rf.summary import session_lags
+from sparsefield.rf.lags import session_lags
 from sparsefield.rf.metrics import correlation, recovery_metrics, separation_metrics
 from sparsefield.rf.ml import MLFit, fit_ml
+from sparsefield.rf.neuron import NeuronModel
 from sparsefield.rf.separation import separate
-from sparsefield.rf.simulate import NeuronModel, simulate_recording
+from sparsefield.rf.simulate import simulate_recording
 from sparsefield.rf.sta import spike_triggered_average
 
 # The default config: the simulation settings and the two model neurons.

@@ -5,13 +5,9 @@ import numpy as np
 import pytest
 
 from sparsefield.errors import InputError
-from sparsefield.rf.simulate import (
-    CONTRASTS,
-    NeuronModel,
-    session_models,
-    simulate_recording,
-    simulate_session,
-)
+from sparsefield.rf.neuron import NeuronModel
+from sparsefield.rf.simulate import CONTRASTS, simulate_recording
+from sparsefield.rf.simulate_session import session_models, simulate_session
 
 # The default session: 4000 frames of 0.2 s (jittered), as the workflow's default data.
 SESSION = {"n_frames": 4000, "frame_shape": (20, 15), "mean_frame_duration": 0.2,

@@ -15,7 +15,7 @@ them for their readers; these tests check that every copy agrees with the librar
   listed key by key; a default without an entry fails) and the default column of
   ``config/README.md``'s tables; the README's rows name every allowed value of an enum;
 - the recordings sheet's documented defaults (schema, schema descriptions, README)
-  equal :data:`sparsefield.io.session.SESSION_DEFAULTS` / ``VARIABLE_DEFAULTS``.
+  equal :data:`sparsefield.io.session_row.SESSION_DEFAULTS` / ``VARIABLE_DEFAULTS``.
 """
 
 import ast
@@ -30,11 +30,27 @@ import pytest
 import yaml
 
 from sparsefield.errors import InputError
-from sparsefield.io import plausibility, recording, session
-from sparsefield.plots import rf as plots_rf
-from sparsefield.plots import sparse as plots_sparse
+from sparsefield.io import plausibility, recording, session_row
+from sparsefield.plots import atoms as plots_atoms
+from sparsefield.plots import overview as plots_overview
 from sparsefield.plots import style
-from sparsefield.rf import lags, lasso, lasso_lags, ml, separation, simulate, sta, units
+from sparsefield.rf import (
+    lags,
+    lasso_backends,
+    lasso_cv,
+    lasso_lags,
+    lasso_path,
+    lasso_population,
+    ml,
+    neuron,
+    separation,
+    simulate,
+    simulate_session,
+    sta,
+    units_lasso,
+    units_ml,
+    units_sta,
+)
 from sparsefield.sparse import compression, dictionary, images, inference, prepare, whitening
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -160,10 +176,10 @@ CONFIG_ENUMS = {
     "rf.separation_centering": ("sparsefield.rf.separation.CENTERINGS", separation.CENTERINGS),
     "lasso.separation_centering": ("sparsefield.rf.separation.CENTERINGS", separation.CENTERINGS),
     "sta.separation_centering": ("sparsefield.rf.separation.CENTERINGS", separation.CENTERINGS),
-    "lasso.rule": ("sparsefield.rf.lasso.RULES", lasso.RULES),
-    "lasso.backend": ("sparsefield.rf.lasso.BACKENDS", lasso.BACKENDS),
-    "lasso.units_solver": ("sparsefield.rf.units.UNIT_SOLVERS", units.UNIT_SOLVERS),
-    "sta.null_model": ("sparsefield.rf.units.NULLS", units.NULLS),
+    "lasso.rule": ("sparsefield.rf.lasso_cv.RULES", lasso_cv.RULES),
+    "lasso.backend": ("sparsefield.rf.lasso_backends.BACKENDS", lasso_backends.BACKENDS),
+    "lasso.units_solver": ("sparsefield.rf.units_lasso.UNIT_SOLVERS", units_lasso.UNIT_SOLVERS),
+    "sta.null_model": ("sparsefield.rf.units_sta.NULLS", units_sta.NULLS),
     "sessions.constant_pixels": ("sparsefield.io.plausibility.CONSTANT_PIXELS",
                                  plausibility.CONSTANT_PIXELS),
     "sparse.images.scale": ("sparsefield.sparse.images.SCALES", images.SCALES),
@@ -176,29 +192,29 @@ CONFIG_ENUMS = {
     # The config's model neurons have no surround keys (see the test below), so the kind
     # that needs them is left out.
     "simulation.neurons.*.kind": (
-        "sparsefield.rf.simulate.KINDS without center_surround",
-        tuple(kind for kind in simulate.KINDS if kind != "center_surround")),
+        "sparsefield.rf.neuron.KINDS without center_surround",
+        tuple(kind for kind in neuron.KINDS if kind != "center_surround")),
     "figures.per_unit": ("figure_units in workflow/rules/common.smk", _figure_units_choices()),
 }
 
 #: Enums with no library constant, checked against what the library accepts instead.
 CONFIG_ENUMS_BY_BEHAVIOUR = {
     "figures.format": "sparsefield.plots.save_figure's file extensions",
-    "simulation.neurons.*.polarity": "sparsefield.rf.simulate.NeuronModel.polarity",
+    "simulation.neurons.*.polarity": "sparsefield.rf.neuron.NeuronModel.polarity",
 }
 
 #: Every enum of recordings.schema.yaml and the library constant it mirrors.
 SHEET_ENUMS = {
-    "format": ("sparsefield.io.session.SESSION_FORMATS", session.SESSION_FORMATS),
+    "format": ("sparsefield.io.session_row.SESSION_FORMATS", session_row.SESSION_FORMATS),
     # load_session accepts the stored orders of sparsefield.io.recording and "t" (one value
-    # per frame), written inline as STIMULUS_AXES + ("t",) in sparsefield.io.session.
+    # per frame), written inline as STIMULUS_AXES + ("t",) in sparsefield.io.session_row.
     "stimulus_axes": ('sparsefield.io.recording.STIMULUS_AXES + ("t",)',
                       recording.STIMULUS_AXES + ("t",)),
     "pixel_order": ("sparsefield.io.recording.PIXEL_ORDERS", recording.PIXEL_ORDERS),
-    "time_unit": ("sparsefield.io.session.TIME_UNITS", session.TIME_UNITS),
-    "spikes_time_unit": ("sparsefield.io.session.TIME_UNITS", session.TIME_UNITS),
-    "triggers_time_unit": ("sparsefield.io.session.TIME_UNITS", session.TIME_UNITS),
-    "trial_stimulus": ("sparsefield.io.session.TRIAL_STIMULUS", session.TRIAL_STIMULUS),
+    "time_unit": ("sparsefield.io.session_row.TIME_UNITS", session_row.TIME_UNITS),
+    "spikes_time_unit": ("sparsefield.io.session_row.TIME_UNITS", session_row.TIME_UNITS),
+    "triggers_time_unit": ("sparsefield.io.session_row.TIME_UNITS", session_row.TIME_UNITS),
+    "trial_stimulus": ("sparsefield.io.session_row.TRIAL_STIMULUS", session_row.TRIAL_STIMULUS),
 }
 
 
@@ -226,25 +242,26 @@ def test_sheet_enum_is_the_library_constant(column):
 
 def test_library_copies_of_a_choice_set_are_the_same_tuple():
     # the module that implements a choice defines it; others re-export it
-    assert units.RULES is lasso.RULES
-    assert units.BACKENDS is lasso.BACKENDS and lasso_lags.BACKENDS is lasso.BACKENDS
+    assert units_lasso.RULES is lasso_cv.RULES
+    assert units_lasso.BACKENDS is lasso_backends.BACKENDS
+    assert lasso_lags.BACKENDS is lasso_backends.BACKENDS
     assert dictionary.SOLVERS is inference.METHODS
 
 
 def test_model_neurons_in_the_config_cannot_take_surround_keys():
     """Why ``center_surround`` is not a kind of the config's model neurons."""
-    neuron = CONFIG_SCHEMA["$defs"]["neuron"]["properties"]
-    fields = set(inspect.signature(simulate.NeuronModel).parameters)
-    assert fields - set(neuron) == {"surround_ratio", "surround_weight"}
-    assert set(neuron) - fields == {"seed"}
+    keys = CONFIG_SCHEMA["$defs"]["neuron"]["properties"]
+    fields = set(inspect.signature(neuron.NeuronModel).parameters)
+    assert fields - set(keys) == {"surround_ratio", "surround_weight"}
+    assert set(keys) - fields == {"seed"}
 
 
 def test_polarities_are_what_the_neuron_model_accepts():
     for polarity in SCHEMA_ENUMS["simulation.neurons.*.polarity"]:
-        assert simulate.NeuronModel(polarity=polarity).polarity == polarity
+        assert neuron.NeuronModel(polarity=polarity).polarity == polarity
     for polarity in ("ON", "both", ""):
         with pytest.raises(InputError, match="polarity"):
-            simulate.NeuronModel(polarity=polarity)
+            neuron.NeuronModel(polarity=polarity)
 
 
 def test_figure_formats_are_what_save_figure_writes(tmp_path):
@@ -452,10 +469,10 @@ class NoLibraryDefault:
 
 
 _REQUIRED = "a required argument of {}"
-_ML = units.fit_ml_units
-_LASSO = (units.fit_lasso_lags_units, lasso_lags.fit_lasso_lags, lasso.lasso_cv)
-_PATHS = (lasso.lasso_path, lasso.lasso_path_population)
-_STA = (units.sta_units, sta.spike_triggered_average)
+_ML = units_ml.fit_ml_units
+_LASSO = (units_lasso.fit_lasso_units, lasso_lags.fit_lasso_lags, lasso_cv.lasso_cv)
+_PATHS = (lasso_path.lasso_path, lasso_population.lasso_path_population)
+_STA = (units_sta.sta_units, sta.spike_triggered_average)
 _SEPARATE = (separation.separate_units, separation.separate)
 _SETTINGS = dictionary.LearningSettings
 
@@ -472,17 +489,18 @@ DEFAULT_SOURCES = {
     # simulation: workflow/scripts/simulate_recording.py and simulate_session.py
     # (simulate_session's sd_frame_duration=0.0 and n_extra_frames=0 are its own, for
     # sessions without jitter; the workflow passes sd_frame_duration and not n_extra_frames)
-    "simulation.n_frames": (param(simulate.session_models, "n_frames"),),
+    "simulation.n_frames": (param(simulate_session.session_models, "n_frames"),),
     "simulation.n_extra_frames": (param(simulate.simulate_recording, "n_extra_frames"),),
     "simulation.frame_height": (param(simulate.simulate_recording, "frame_shape", 0),
-                                param(simulate.session_models, "frame_shape", 0)),
+                                param(simulate_session.session_models, "frame_shape", 0)),
     "simulation.frame_width": (param(simulate.simulate_recording, "frame_shape", 1),
-                               param(simulate.session_models, "frame_shape", 1)),
-    "simulation.mean_frame_duration": (param(simulate.simulate_recording, "mean_frame_duration"),
-                                       param(simulate.session_models, "mean_frame_duration")),
+                               param(simulate_session.session_models, "frame_shape", 1)),
+    "simulation.mean_frame_duration": (
+        param(simulate.simulate_recording, "mean_frame_duration"),
+        param(simulate_session.session_models, "mean_frame_duration")),
     "simulation.sd_frame_duration": (param(simulate.simulate_recording, "sd_frame_duration"),),
     "simulation.dt": (param(simulate.simulate_recording, "dt"),),
-    "simulation.sessions.*.n_units": (param(simulate.session_models, "n_units"),),
+    "simulation.sessions.*.n_units": (param(simulate_session.session_models, "n_units"),),
     # rf: workflow/scripts/fit_ml.py
     "rf.lags": NoLibraryDefault(_REQUIRED.format("fit_ml_units; null means from the window "
                                                  "(sparsefield.rf.lags.session_lags)")),
@@ -492,41 +510,42 @@ DEFAULT_SOURCES = {
     "rf.tol": (param(_ML, "tol"), param(ml.fit_ml, "tol")),
     "rf.separation_centering": _all(_SEPARATE, "centering"),
     # lasso: workflow/scripts/fit_lasso.py
-    "lasso.lags": NoLibraryDefault(_REQUIRED.format("fit_lasso_lags_units; null means from "
+    "lasso.lags": NoLibraryDefault(_REQUIRED.format("fit_lasso_units; null means from "
                                                     "the window")),
     "lasso.window": NoLibraryDefault(_REQUIRED.format("sparsefield.rf.lags.lags_from_window")),
     "lasso.min_lags": (param(lags.lags_from_window, "min_lags"),),
     "lasso.n_lambdas": _all(_LASSO + _PATHS, "n_lambdas")
-    + (param(lasso.lambda_grid, "n_lambdas"),),
+    + (param(lasso_path.lambda_grid, "n_lambdas"),),
     "lasso.lambda_min_ratio": _all(_LASSO + _PATHS, "lambda_min_ratio")
-    + (param(lasso.lambda_grid, "lambda_min_ratio"),
-       const(lasso.DEFAULT_LAMBDA_MIN_RATIO, "sparsefield.rf.lasso.DEFAULT_LAMBDA_MIN_RATIO")),
+    + (param(lasso_path.lambda_grid, "lambda_min_ratio"),
+       const(lasso_path.DEFAULT_LAMBDA_MIN_RATIO,
+             "sparsefield.rf.lasso_path.DEFAULT_LAMBDA_MIN_RATIO")),
     "lasso.n_folds": _all(_LASSO, "n_folds"),
     "lasso.rule": _all(_LASSO, "rule"),
     "lasso.tol": _all(_LASSO + _PATHS, "tol"),
-    "lasso.backend": _all(_LASSO[:2] + (lasso.fit_lasso,), "backend"),
-    "lasso.units_solver": (param(units.fit_lasso_lags_units, "solver"),),
+    "lasso.backend": _all(_LASSO[:2] + (lasso_backends.fit_lasso_at_lambda,), "backend"),
+    "lasso.units_solver": (param(units_lasso.fit_lasso_units, "solver"),),
     "lasso.separation_centering": _all(_SEPARATE, "centering"),
     # sta: workflow/scripts/spike_triggered_average.py
     "sta.tau_max": _all(_STA, "tau_max"),
     "sta.tau_step": _all(_STA, "tau_step"),
     "sta.n_shifts": _all(_STA, "n_shifts"),
     "sta.seed": _all(_STA, "seed"),
-    "sta.null_model": (param(units.sta_units, "null"), param(sta.check_delays, "null")),
+    "sta.null_model": (param(units_sta.sta_units, "null"), param(sta.check_delays, "null")),
     "sta.separation_centering": _all(_SEPARATE, "centering"),
     # figures: the figure scripts
     "figures.format": NoLibraryDefault("save_figure takes the format from the file name"),
     "figures.dpi": (const(style.DPI, "sparsefield.plots.style.DPI"),),
-    "figures.overview_window": (param(plots_rf.overview_figure, "window"),),
+    "figures.overview_window": (param(plots_overview.overview_figure, "window"),),
     "figures.per_unit": NoLibraryDefault("the workflow's choice of units (common.smk)"),
     # sessions: sparsefield.io.session.load_session(defaults=config["sessions"])
-    **{f"sessions.{key}": (item(session.SESSION_DEFAULTS, key,
-                                "sparsefield.io.session.SESSION_DEFAULTS"),)
+    **{f"sessions.{key}": (item(session_row.SESSION_DEFAULTS, key,
+                                "sparsefield.io.session_row.SESSION_DEFAULTS"),)
        for key in ("min_spikes", "max_frames_left_out", "max_spikes_left_out", "max_frame_gap")},
     **{f"sessions.{key}": (item(plausibility.PLAUSIBILITY_DEFAULTS, key,
                                 "sparsefield.io.plausibility.PLAUSIBILITY_DEFAULTS"),
-                           item(session.SESSION_DEFAULTS, key,
-                                "sparsefield.io.session.SESSION_DEFAULTS"))
+                           item(session_row.SESSION_DEFAULTS, key,
+                                "sparsefield.io.session_row.SESSION_DEFAULTS"))
        for key in ("frame_interval", "rate", "constant_pixels", "max_time_error")},
     "sessions.units_per_job": NoLibraryDefault(
         _REQUIRED.format("sparsefield.rf.units.unit_chunks")),
@@ -569,8 +588,8 @@ DEFAULT_SOURCES = {
     "sparse.runs.localization": NoLibraryDefault("the workflow's comparison"),
     "sparse.runs.solvers": NoLibraryDefault("the workflow's comparison (a subset of METHODS)"),
     # sparse.figures: workflow/scripts/figure_sparse_animation.py
-    "sparse.figures.animation_fps": (param(plots_sparse.write_atom_animation, "fps"),),
-    "sparse.figures.animation_atoms": (param(plots_sparse.write_atom_animation, "max_atoms"),),
+    "sparse.figures.animation_fps": (param(plots_atoms.write_atom_animation, "fps"),),
+    "sparse.figures.animation_atoms": (param(plots_atoms.write_atom_animation, "max_atoms"),),
 }
 
 #: Library defaults known to differ from the workflow's, in files this test does not own:
@@ -750,9 +769,9 @@ def test_readme_names_every_choice(path):
 # The recordings sheet: schema, schema descriptions and README against the library
 
 
-#: Defaults of the sheet's columns when a cell is blank (sparsefield.io.session).
-SHEET_DEFAULTS = {**session.VARIABLE_DEFAULTS,
-                  **{key: value for key, value in session.SESSION_DEFAULTS.items()
+#: Defaults of the sheet's columns when a cell is blank (sparsefield.io.session_row).
+SHEET_DEFAULTS = {**session_row.VARIABLE_DEFAULTS,
+                  **{key: value for key, value in session_row.SESSION_DEFAULTS.items()
                      if key in SHEET_SCHEMA["properties"]}}
 #: Sheet columns whose blank cell takes the config's sessions.<column>.
 FROM_CONFIG = sorted(set(SHEET_SCHEMA["properties"]) & set(CONFIG_SCHEMA["properties"]["sessions"]

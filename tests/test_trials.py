@@ -23,23 +23,16 @@ from threadpoolctl import threadpool_limits
 
 from sparsefield.errors import InputError
 from sparsefield.rf.binning import check_trial_starts
+from sparsefield.rf.design import lagged_design, lagged_frames, lagged_problem
 from sparsefield.rf.lags import check_fit_settings, session_lags
-from sparsefield.rf.lasso import lasso_path
+from sparsefield.rf.lasso_path import lasso_path
 from sparsefield.rf.lasso_lags import fit_lasso_lags, fold_rows, lag_folds
-from sparsefield.rf.ml import (
-    fit_ml,
-    lagged_design,
-    lagged_frames,
-    lagged_problem,
-    predicted_counts,
-)
+from sparsefield.rf.ml import fit_ml, predicted_counts
 from sparsefield.rf.sta import spike_triggered_average
-from sparsefield.rf.units import (
-    fit_lasso_lags_units,
-    fit_ml_units,
-    spikes_at_lag,
-    sta_units,
-)
+from sparsefield.rf.units import spikes_at_lag
+from sparsefield.rf.units_lasso import fit_lasso_units
+from sparsefield.rf.units_ml import fit_ml_units
+from sparsefield.rf.units_sta import sta_units
 
 TRIAL_LENGTHS = (300, 260)
 N_FRAMES = sum(TRIAL_LENGTHS)
@@ -316,8 +309,8 @@ def test_lasso_path_and_cross_validation_use_only_within_trial_pairs(session):
 
 
 def test_lasso_units_equal_fit_lasso_lags_with_trials(session):
-    units = fit_lasso_lags_units(session.stimulus, session.counts, session.durations, LAGS,
-                                 n_lambdas=4, n_folds=3, trial_starts=TRIAL_STARTS)
+    units = fit_lasso_units(session.stimulus, session.counts, session.durations, LAGS,
+                            n_lambdas=4, n_folds=3, trial_starts=TRIAL_STARTS)
     for unit in range(2):
         one = fit_lasso_lags(session.stimulus, session.counts[:, unit], session.durations,
                              LAGS, n_lambdas=4, n_folds=3, trial_starts=TRIAL_STARTS)
@@ -493,7 +486,9 @@ def test_workflow_scripts_fit_within_trials(session, tmp_path, monkeypatch):
     from sparsefield.io import save_npz
     from sparsefield.io.session import Session
     from sparsefield.rf.binning import bin_units
-    from sparsefield.rf.units import UnitsLasso, UnitsML, UnitsSTA
+    from sparsefield.rf.units_lasso import UnitsLasso
+    from sparsefield.rf.units_ml import UnitsML
+    from sparsefield.rf.units_sta import UnitsSTA
 
     spike_times = np.concatenate(session.trains)
     offsets = np.array([0, session.trains[0].size, spike_times.size], dtype=np.int64)
@@ -536,9 +531,9 @@ def test_workflow_scripts_fit_within_trials(session, tmp_path, monkeypatch):
     assert np.max(np.abs(plain.weights[:, 1] - ml.weights[:, 1])) > 1e-3
 
     lasso = load(UnitsLasso, tmp_path / "lasso.npz")
-    expected = fit_lasso_lags_units(session.stimulus, binned.counts, binned.durations, lags,
-                                    n_lambdas=3, lambda_min_ratio=0.05, n_folds=3,
-                                    trial_starts=TRIAL_STARTS)
+    expected = fit_lasso_units(session.stimulus, binned.counts, binned.durations, lags,
+                               n_lambdas=3, lambda_min_ratio=0.05, n_folds=3,
+                               trial_starts=TRIAL_STARTS)
     np.testing.assert_array_equal(lasso.fold_frames, expected.fold_frames)
     np.testing.assert_array_equal(lasso.weights, expected.weights)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sparsefield.errors import InputError
-from sparsefield.rf.simulate import session_models, simulate_session
+from sparsefield.rf.simulate_session import session_models, simulate_session
 from sparsefield.rf.truth import TRUTH_ARRAYS, check_truth, read_truth
 
 

@@ -8,14 +8,9 @@ from sparsefield.rf.binning import bin_units
 from sparsefield.rf.lasso_lags import LassoLags, fit_lasso_lags
 from sparsefield.rf.ml import MLFit, fit_ml
 from sparsefield.rf.sta import STA, spike_triggered_average
-from sparsefield.rf.units import (
-    UnitsLasso,
-    UnitsML,
-    UnitsSTA,
-    fit_lasso_lags_units,
-    fit_ml_units,
-    sta_units,
-)
+from sparsefield.rf.units_lasso import UnitsLasso, fit_lasso_units
+from sparsefield.rf.units_ml import UnitsML, fit_ml_units
+from sparsefield.rf.units_sta import UnitsSTA, sta_units
 
 N_FRAMES, N_PIXELS = 1200, 48
 LAGS = (0, 1, 2)
@@ -141,8 +136,8 @@ def lasso_units(session, request):
     """The units fitted by the population solver and one by one: both must equal
     fit_lasso_lags per unit."""
     binned = session["binned"]
-    return fit_lasso_lags_units(session["stimulus"], binned.counts, binned.durations, LAGS,
-                                solver=request.param, **LASSO_OPTIONS)
+    return fit_lasso_units(session["stimulus"], binned.counts, binned.durations, LAGS,
+                           solver=request.param, **LASSO_OPTIONS)
 
 
 def test_lasso_units_equal_fit_lasso_lags_per_unit(session, lasso_units):
@@ -188,8 +183,8 @@ def test_lasso_unit_without_spikes_in_a_training_set_keeps_the_others(session):
     fold_frames = np.array([0, 302, 602, 901, 1200])
     counts[:, 1] = 0
     counts[650:850, 1] = binned.counts[650:850, 1]
-    result = fit_lasso_lags_units(session["stimulus"], counts, binned.durations, LAGS,
-                                  **LASSO_OPTIONS)
+    result = fit_lasso_units(session["stimulus"], counts, binned.durations, LAGS,
+                             **LASSO_OPTIONS)
     np.testing.assert_array_equal(result.fold_frames, fold_frames)
     np.testing.assert_array_equal(result.n_folds_used, [4, 3])
     assert result.index_1se[1] >= 0 and np.isfinite(result.total_gain_mean[1]).all()
@@ -215,11 +210,11 @@ def test_lasso_units_bad_options(session):
     binned = session["binned"]
     arguments = (session["stimulus"], binned.counts, binned.durations, LAGS)
     with pytest.raises(InputError, match="rule"):
-        fit_lasso_lags_units(*arguments, rule="max")
+        fit_lasso_units(*arguments, rule="max")
     with pytest.raises(InputError, match="n_folds"):
-        fit_lasso_lags_units(*arguments, n_folds=1)
+        fit_lasso_units(*arguments, n_folds=1)
     with pytest.raises(InputError, match="lambda_min_ratio"):
-        fit_lasso_lags_units(*arguments, lambda_min_ratio=0.0)
+        fit_lasso_units(*arguments, lambda_min_ratio=0.0)
 
 
 # ----------------------------------------------------------------------------
@@ -342,8 +337,8 @@ def test_sta_units_npz_round_trip_and_bad_input(session, tmp_path):
 def test_lasso_units_peer_backend_replaces_only_the_full_data_fits(session, lasso_units):
     binned = session["binned"]
     options = {"n_lambdas": 3, "n_folds": 3}
-    peer = fit_lasso_lags_units(session["stimulus"], binned.counts[:, :2], binned.durations,
-                                (1,), backend="sklearn", **options)
+    peer = fit_lasso_units(session["stimulus"], binned.counts[:, :2], binned.durations,
+                           (1,), backend="sklearn", **options)
     assert peer.backend == "sklearn" and peer.unit(1).backend == "sklearn"
     for unit in range(2):
         alone = fit_lasso_lags(session["stimulus"], binned.counts[:, unit], binned.durations,
@@ -353,8 +348,8 @@ def test_lasso_units_peer_backend_replaces_only_the_full_data_fits(session, lass
         np.testing.assert_allclose(mine.kkt_violation, alone.kkt_violation, rtol=1e-6)
         assert mine.index_1se == alone.index_1se
     with pytest.raises(InputError, match="backend: must be one of"):
-        fit_lasso_lags_units(session["stimulus"], binned.counts, binned.durations, (1,),
-                             backend="glmnet")
+        fit_lasso_units(session["stimulus"], binned.counts, binned.durations, (1,),
+                        backend="glmnet")
 
 
 def test_chunks_of_units_join_to_the_whole_session_byte_for_byte(session):
@@ -374,8 +369,8 @@ def test_chunks_of_units_join_to_the_whole_session_byte_for_byte(session):
     fits = {
         "ml": lambda units: fit_ml_units(stimulus, binned.counts[:, units], binned.durations,
                                          LAGS),
-        "lasso": lambda units: fit_lasso_lags_units(stimulus, binned.counts[:, units],
-                                                    binned.durations, LAGS, **LASSO_OPTIONS),
+        "lasso": lambda units: fit_lasso_units(stimulus, binned.counts[:, units],
+                                               binned.durations, LAGS, **LASSO_OPTIONS),
         "sta": sta_of,
     }
     for name, fit in fits.items():

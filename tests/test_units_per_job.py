@@ -3,7 +3,7 @@ on SLURM) and joined give the same bytes as one job for all units."""
 
 import pytest
 
-from conftest import TINY, copy_workflow, job_counts, result_hashes, run_snakemake, write_config
+from conftest import TINY, copy_workflow, result_hashes, run_snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 

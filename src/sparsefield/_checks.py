@@ -11,8 +11,10 @@ not check again.
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield.errors import InputError
 
@@ -20,7 +22,8 @@ from sparsefield.errors import InputError
 TIME_ORDERS = ("any", "sorted", "increasing")
 
 
-def as_float_array(value, name, ndim, *, length=None, finite=True, allow_empty=True):
+def as_float_array(value: ArrayLike, name: str, ndim: int, *, length: int | None = None,
+                   finite: bool = True, allow_empty: bool = True) -> NDArray[np.float64]:
     """A C-contiguous float64 array with ``ndim`` dimensions.
 
     Parameters
@@ -67,7 +70,8 @@ def as_float_array(value, name, ndim, *, length=None, finite=True, allow_empty=T
     return array
 
 
-def as_times(value, name, *, order="any", min_length=0, what="value", unit=""):
+def as_times(value: ArrayLike, name: str, *, order: str = "any", min_length: int = 0,
+             what: str = "value", unit: str = "") -> NDArray[np.float64]:
     """A 1-D float64 array of finite times, optionally in increasing order.
 
     Parameters
@@ -131,7 +135,7 @@ def as_times(value, name, *, order="any", min_length=0, what="value", unit=""):
     return times
 
 
-def as_int(value, name, minimum=0, maximum=None):
+def as_int(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> int:
     """A Python int in ``[minimum, maximum]``; bools and non-integers are refused.
 
     Parameters
@@ -164,7 +168,8 @@ def as_int(value, name, minimum=0, maximum=None):
     raise InputError(name, f"must be {wanted}, got {value!r}")
 
 
-def as_float(value, name, *, minimum=None, strict=False, maximum=None):
+def as_float(value: Any, name: str, *, minimum: float | None = None, strict: bool = False,
+             maximum: float | None = None) -> float:
     """A finite Python float, optionally bounded.
 
     Parameters

@@ -1,5 +1,6 @@
 """Writing files atomically and reproducibly (a ``.npz`` archive), written once, and
-saying in one line why a folder cannot be written (a full disk, a read-only folder)."""
+saying in one line why a folder cannot be written (a full disk, a read-only folder).
+"""
 
 import contextlib
 import errno
@@ -10,18 +11,23 @@ import secrets
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from sparsefield._typing import StrPath
 
 try:
     import fcntl
 except ImportError:  # not POSIX: orphaned temporary files stay (see atomic_write)
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 @contextlib.contextmanager
-def atomic_write(path):
+def atomic_write(path: StrPath) -> Iterator[BinaryIO]:
     """Open a new hidden file beside ``path`` for writing; move it onto ``path`` when done.
 
     The temporary file, ``.<name>.<random>.tmp``, is created in the same folder
@@ -86,7 +92,7 @@ def atomic_write(path):
 _TEMPORARY_SUFFIX = ".tmp"
 
 
-def _remove_orphans(path):
+def _remove_orphans(path: Path) -> None:
     """Remove the temporary files of ``path`` left by writers that died (unlocked)."""
     if fcntl is None:
         return
@@ -113,10 +119,11 @@ def _remove_orphans(path):
             os.close(descriptor)
 
 
-def _name_file(error, path):
+def _name_file(error: OSError, path: StrPath) -> None:
     """Give an :class:`OSError` raised while writing ``path`` the file name it lacks
     (a full disk is reported by ``write`` or ``close``, which name no file), so
-    that :func:`describe_write_error` can name the folder."""
+    that :func:`describe_write_error` can name the folder.
+    """
     if error.errno in WRITE_ERRORS and error.filename is None:
         error.filename = os.fspath(path)
 
@@ -127,7 +134,7 @@ def _name_file(error, path):
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def save_npz(path, arrays, compress=False):
+def save_npz(path: StrPath, arrays: Mapping[str, ArrayLike], compress: bool = False) -> None:
     """Write ``arrays`` as a ``.npz`` archive, atomically and reproducibly.
 
     The same arrays always give the same bytes, unlike :func:`numpy.savez`, which
@@ -166,7 +173,8 @@ def save_npz(path, arrays, compress=False):
                 info.compress_type = compression
                 info.external_attr = 0o644 << 16
                 with archive.open(info, mode="w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(arrays[name]), allow_pickle=False)
+                    np.lib.format.write_array(member, np.asanyarray(arrays[name]),
+                                              allow_pickle=False)
 
 
 #: The ``errno`` values that mean "files cannot be written here", with the words
@@ -192,7 +200,7 @@ _ADVICE = {
 _HDF5_FILENAME = re.compile(r"filename = '([^']+)'")
 
 
-def describe_write_error(error, outputs=()):
+def describe_write_error(error: BaseException, outputs: Sequence[StrPath] = ()) -> str | None:
     """One line saying which folder cannot be written and why, or None.
 
     For an :class:`OSError` whose ``errno`` is one of :data:`WRITE_ERRORS` (no
@@ -224,7 +232,7 @@ def describe_write_error(error, outputs=()):
     'results: cannot write (read-only file system); run the workflow from a folder that can be written'
     >>> describe_write_error(ValueError("not a file problem")) is None
     True
-    """
+    """  # noqa: E501 (the example's output is one line)
     if not isinstance(error, OSError) or error.errno not in WRITE_ERRORS:
         return None
     reason = WRITE_ERRORS[error.errno]
@@ -247,7 +255,7 @@ def describe_write_error(error, outputs=()):
     return f"{_shown(folder)}: cannot write ({reason}); {_ADVICE[error.errno]}"
 
 
-def _shown(path):
+def _shown(path: StrPath) -> str:
     """``path`` relative to the working directory when it lies under it."""
     path = os.path.abspath(path)
     here = os.getcwd()
@@ -258,7 +266,7 @@ def _shown(path):
     return path
 
 
-def check_writable(folders, min_free_bytes=0):
+def check_writable(folders: Iterable[StrPath], min_free_bytes: int = 0) -> str | None:
     """Say, in one message, which of ``folders`` cannot take new files, or None.
 
     Each folder (or, when it does not exist yet, the nearest folder above it
@@ -281,7 +289,7 @@ def check_writable(folders, min_free_bytes=0):
         clause per problem, joined by ``"; and "``; None when every folder
         can be written.
     """
-    problems = {}
+    problems: dict[str, list[str]] = {}
     for folder in folders:
         target = Path(folder).absolute()
         while not target.exists() and target != target.parent:
@@ -294,7 +302,7 @@ def check_writable(folders, min_free_bytes=0):
     return "; and ".join(", ".join(names) + ": " + problem for problem, names in problems.items())
 
 
-def _folder_problem(folder, min_free_bytes):
+def _folder_problem(folder: Path, min_free_bytes: int) -> str | None:
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
@@ -309,8 +317,9 @@ def _folder_problem(folder, min_free_bytes):
     return None
 
 
-def _size(n_bytes):
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n_bytes < 1024 or unit == "GiB":
+def _size(n_bytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB"):
+        if n_bytes < 1024:
             return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
         n_bytes /= 1024
+    return f"{n_bytes:.1f} GiB"

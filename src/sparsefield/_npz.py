@@ -25,8 +25,11 @@ field and defer to ``super()`` for the rest.  Nothing is ever pickled.
 
 import dataclasses
 import typing
+from collections.abc import Mapping
+from typing import Any, Self
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _SCALARS = {int: np.int64, float: np.float64, bool: np.bool_}
 
@@ -34,7 +37,11 @@ _SCALARS = {int: np.int64, float: np.float64, bool: np.bool_}
 class NpzMixin:
     """``to_npz_dict`` / ``from_npz`` for a dataclass, from its fields' annotations."""
 
-    def to_npz_dict(self):
+    if typing.TYPE_CHECKING:
+        # Set by @dataclass on the subclasses: dataclasses.fields() accepts them.
+        __dataclass_fields__: typing.ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    def to_npz_dict(self) -> dict[str, np.ndarray | np.generic]:
         """Plain arrays for :func:`numpy.savez` (rebuild with :meth:`from_npz`).
 
         Returns
@@ -51,7 +58,7 @@ class NpzMixin:
         return arrays
 
     @classmethod
-    def from_npz(cls, npz):
+    def from_npz(cls, npz: Mapping[str, ArrayLike]) -> Self:
         """Rebuild from ``np.load(path, allow_pickle=False)`` of :meth:`to_npz_dict`.
 
         Parameters
@@ -69,7 +76,7 @@ class NpzMixin:
             for field in dataclasses.fields(cls)
         })
 
-    def _pack_field(self, name, kind, value):
+    def _pack_field(self, name: str, kind: Any, value: Any) -> dict[str, np.ndarray | np.generic]:
         """Arrays for one field: ``{name: array}`` by default."""
         if kind is np.ndarray:
             return {name: np.asarray(value)}
@@ -83,7 +90,7 @@ class NpzMixin:
                         "override _pack_field and _unpack_field")
 
     @classmethod
-    def _unpack_field(cls, name, kind, npz):
+    def _unpack_field(cls, name: str, kind: Any, npz: Mapping[str, ArrayLike]) -> Any:
         """The value of one field from the arrays (inverse of :meth:`_pack_field`)."""
         if kind is np.ndarray:
             return np.asarray(npz[name])

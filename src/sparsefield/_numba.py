@@ -24,7 +24,7 @@ import sys
 WIDE_FEATURES = ("avx512", "avx10", "amx", "evex512")
 
 
-def target_features():
+def target_features() -> str:
     """The host CPU's features as an LLVM feature string, minus :data:`WIDE_FEATURES`.
 
     Returns
@@ -39,9 +39,10 @@ def target_features():
                     for name, enabled in sorted(features.items()))
 
 
-def pin_target():
+def pin_target() -> None:
     """Set ``NUMBA_CPU_NAME=generic`` and ``NUMBA_CPU_FEATURES`` (:func:`target_features`)
-    unless the user set either; if numba's config was already read, read it again."""
+    unless the user set either; if numba's config was already read, read it again.
+    """
     if "NUMBA_CPU_NAME" in os.environ or "NUMBA_CPU_FEATURES" in os.environ:
         return
     os.environ["NUMBA_CPU_NAME"] = "generic"

@@ -13,17 +13,24 @@ status: 0 and one line of summary on stdout when the config and the sheet pass; 
 the workflow's message on stderr when they do not; 2 for a usage error.
 """
 
+from __future__ import annotations
+
 import argparse
 import copy
 import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sparsefield import __version__
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The config file the Snakefile names (``configfile:``), relative to the current folder.
 WORKFLOW_CONFIGFILE = "config/config.yaml"
@@ -43,12 +50,13 @@ class CheckFailed(Exception):
 # --- the config as Snakemake builds it -------------------------------------------------
 
 
-def update_config(config, overwrite):
+def update_config(config: dict[str, Any], overwrite: Mapping[str, Any]) -> None:
     """Merge ``overwrite`` into ``config`` in place, mapping by mapping, as
     ``snakemake.utils.update_config`` does: a mapping is merged key by key into the
-    mapping already there (or a new one), anything else replaces what was there."""
+    mapping already there (or a new one), anything else replaces what was there.
+    """
 
-    def merge(config, overwrite):
+    def merge(config: Any, overwrite: Mapping[str, Any]) -> Any:
         for key, value in overwrite.items():
             if not isinstance(config, Mapping):
                 config = {}
@@ -61,7 +69,7 @@ def update_config(config, overwrite):
     merge(config, overwrite)
 
 
-def _true_false(text):
+def _true_false(text: str) -> bool:
     if text == "True":
         return True
     if text == "False":
@@ -69,10 +77,11 @@ def _true_false(text):
     raise ValueError(text)
 
 
-def _config_value(text):
+def _config_value(text: str) -> Any:
     """One ``--config`` value as ``snakemake.cli.parse_config`` reads it: the first of
     ``int``, ``float``, ``True``/``False`` and YAML's base loader (strings, lists and
-    mappings of strings) that reads it, else the text itself."""
+    mappings of strings) that reads it, else the text itself.
+    """
     import yaml
 
     for read in (int, float, _true_false):
@@ -90,7 +99,7 @@ def _config_value(text):
     return value
 
 
-def parse_config_args(entries):
+def parse_config_args(entries: Iterable[str] | None) -> dict[str, Any]:
     """The ``--config KEY=VALUE ...`` values as a dict, as Snakemake 9 reads them.
 
     Each value loses the quotes around it (``'"`` at either end), an empty value is
@@ -105,7 +114,7 @@ def parse_config_args(entries):
         With Snakemake's message, for an entry without ``=`` or a key that is not an
         identifier of at least two characters.
     """
-    config = {}
+    config: dict[str, Any] = {}
     for entry in entries or ():
         if "=" not in entry:
             raise ValueError("Invalid config definition: Config entries have to be defined "
@@ -121,9 +130,10 @@ def parse_config_args(entries):
     return config
 
 
-def load_configfile(path):
+def load_configfile(path: StrPath) -> dict[str, Any]:
     """A config file as Snakemake reads it: JSON, else YAML (safe loader); it must hold a
-    mapping.  A YTE template (``__use_yte__: true``) is refused: it would run code."""
+    mapping.  A YTE template (``__use_yte__: true``) is refused: it would run code.
+    """
     import yaml
 
     try:
@@ -142,21 +152,24 @@ def load_configfile(path):
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as error:
             where = getattr(error, "problem_mark", None)
-            line = f" (line {where.line + 1}: {error.problem})" if where is not None else ""
+            problem = getattr(error, "problem", None)
+            line = f" (line {where.line + 1}: {problem})" if where is not None else ""
             raise CheckFailed(f"Config file {path} is not valid JSON or YAML{line}. In case of "
                               "YAML, make sure to not mix whitespace and tab indentation.") \
                 from None
         if isinstance(loaded, dict) and loaded.get("__use_yte__") is not None:
             if loaded.pop("__use_yte__"):
                 raise CheckFailed(f"Config file {path} is a YTE template (__use_yte__: true); "
-                                  "sparsefield check does not run templates: use snakemake -n")
+                                  "sparsefield check does not run templates: use snakemake -n"
+                                  ) from None
     if not isinstance(loaded, dict):
         raise CheckFailed(f"Config file {path} must be given as JSON or YAML with keys at top "
                           "level.")
     return loaded
 
 
-def workflow_config(configfiles=(), config_args=(), sheet=None):
+def workflow_config(configfiles: Iterable[StrPath] = (), config_args: Iterable[str] | None = (),
+                    sheet: StrPath | None = None) -> tuple[dict[str, Any], list[Path | str]]:
     """The config and the list of config files (``workflow.configfiles``) that Snakemake 9
     builds from the current folder's ``config/config.yaml``, ``--configfile
     configfiles`` and ``--config config_args``; ``sheet`` (``--sheet``) is one more
@@ -182,11 +195,11 @@ def workflow_config(configfiles=(), config_args=(), sheet=None):
     paths = [Path(path).absolute() for path in configfiles]
     files = list(paths) + ([WORKFLOW_CONFIGFILE] if os.path.exists(WORKFLOW_CONFIGFILE) else [])
     check_config_files(files)
-    loaded = {}
+    loaded: dict[Path | str, dict[str, Any]] = {}
     for path in files:
         loaded[path] = load_configfile(path)
         expanded_size(loaded[path])
-    merged = {}
+    merged: dict[str, Any] = {}
     for path in paths:
         update_config(merged, loaded[path])
     update_config(merged, overwrite)
@@ -206,13 +219,14 @@ def workflow_config(configfiles=(), config_args=(), sheet=None):
 # --- the summary -------------------------------------------------------------------------
 
 
-def _plural(count, word):
+def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(config, sheet):
+def summary(config: Mapping[str, Any], sheet: pd.DataFrame) -> str:
     """One line saying what the workflow would run: the sessions of the sheet (how many
-    it writes itself, under results/), the units asked for, the sparse-coding branch."""
+    it writes itself, under results/), the units asked for, the sparse-coding branch.
+    """
     from sparsefield.sheet import written_by_workflow
 
     path = config["recordings"]
@@ -262,7 +276,7 @@ Exit status: 0 and one line of summary when both pass; 1 and the message(s) on s
 when not; 2 for a usage error."""
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``sparsefield``."""
     parser = argparse.ArgumentParser(
         prog="sparsefield",
@@ -287,7 +301,7 @@ def build_parser():
     return parser
 
 
-def check(arguments):
+def check(arguments: argparse.Namespace) -> int:
     """``sparsefield check``: the exit status."""
     parser = arguments.parser
     missing = [path for path in (CONFIG_SCHEMA, SHEET_SCHEMA) if not os.path.isfile(path)]
@@ -316,9 +330,10 @@ def check(arguments):
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """The ``sparsefield`` command; returns the exit status (argparse exits with 2 on a
-    usage error)."""
+    usage error).
+    """
     parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.command == "check":

@@ -35,9 +35,14 @@ The sheet
     The schema messages of both come from :mod:`sparsefield.schema`.
 """
 
+from __future__ import annotations
+
 import math
 import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 from sparsefield.schema import (
     ConfigErrors,
@@ -49,12 +54,11 @@ from sparsefield.schema import (
     schema_validator,
     show,
 )
-from sparsefield.sheet import (  # noqa: F401 (re-exported: common.smk imports them from here)
-    FILE_COLUMNS,
-    SHEET_MAX_BYTES,
-    check_sheet_files,
-    read_sheet,
-)
+from sparsefield.sheet import check_sheet_files, read_sheet
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from jsonschema.protocols import Validator
 
 #: Largest config file accepted, in bytes.
 CONFIG_MAX_BYTES = 1 << 20
@@ -67,7 +71,7 @@ CONFIG_MAX_NODES = 100_000
 # --- size and structure ----------------------------------------------------------------
 
 
-def check_config_files(paths, limit=CONFIG_MAX_BYTES):
+def check_config_files(paths: Iterable[StrPath], limit: int = CONFIG_MAX_BYTES) -> None:
     """Refuse config files over ``limit`` bytes (every path given that exists)."""
     errors = []
     for path in dict.fromkeys(os.fspath(path) for path in paths):
@@ -80,13 +84,13 @@ def check_config_files(paths, limit=CONFIG_MAX_BYTES):
         raise ConfigErrors(errors)
 
 
-def _children(node):
+def _children(node: Any) -> list[Any]:
     if isinstance(node, dict):
         return list(node.values())
     return list(node)
 
 
-def expanded_size(value, limit=CONFIG_MAX_NODES, source="config"):
+def expanded_size(value: object, limit: int = CONFIG_MAX_NODES, source: str = "config") -> int:
     """Number of values in ``value`` with shared parts (YAML aliases) counted each time
     they occur, computed without expanding them; refuses more than ``limit`` and a
     value that contains itself.
@@ -95,9 +99,9 @@ def expanded_size(value, limit=CONFIG_MAX_NODES, source="config"):
     scalar 1.  The walk visits each distinct container once (iteratively: no
     recursion limit), so a "billion laughs" of a few lines costs a few steps.
     """
-    sizes = {}
-    open_ = set()
-    stack = [(value, False)]
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
         node, finished = stack.pop()
         if not isinstance(node, (dict, list, tuple)):
@@ -133,7 +137,7 @@ def expanded_size(value, limit=CONFIG_MAX_NODES, source="config"):
 # --- --config strings -----------------------------------------------------------------
 
 
-def _json_types(value):
+def _json_types(value: object) -> set[str]:
     if value is None:
         return {"null"}
     if isinstance(value, bool):
@@ -151,7 +155,7 @@ def _json_types(value):
     return set()
 
 
-def _child_schema(schema, key, root):
+def _child_schema(schema: Any, key: str, root: Mapping[str, Any]) -> Any:
     schema = resolve_ref(schema, root)
     if not isinstance(schema, dict):
         return None
@@ -161,7 +165,7 @@ def _child_schema(schema, key, root):
     return extra if isinstance(extra, dict) else None
 
 
-def _scalar_candidates(text, types):
+def _scalar_candidates(text: str, types: set[str]) -> list[Any]:
     """What a --config string may have meant, for the types the schema expects."""
     import yaml
 
@@ -180,7 +184,8 @@ def _scalar_candidates(text, types):
     return candidates
 
 
-def coerce_strings(value, schema, root=None, validator=None):
+def coerce_strings(value: Any, schema: Any, root: Mapping[str, Any] | None = None,
+                   validator: Validator | None = None) -> Any:
     """``value`` with strings read as YAML scalars where ``schema`` expects another type.
 
     ``--config sta='{tau_max: -1}'`` reaches the workflow as ``{'tau_max': '-1'}``: a
@@ -230,12 +235,12 @@ def coerce_strings(value, schema, root=None, validator=None):
 # --- cross-key checks --------------------------------------------------------------------
 
 
-def _sta_delays(tau_max, tau_step):
-    """Delays of the STA grid (sparsefield.rf.sta._delay_grid)."""
+def _sta_delays(tau_max: float, tau_step: float) -> int:
+    """Delays of the STA grid (sparsefield.rf.sta.delay_grid)."""
     return int(math.floor(tau_max / tau_step + 1e-9)) + 1
 
 
-def cross_key_errors(config):
+def cross_key_errors(config: Mapping[str, Any]) -> list[InputError]:
     """Settings that pass the schema one by one but contradict each other, or give a
     degenerate result; one :class:`InputError` each, named by the keys involved.
 
@@ -289,7 +294,7 @@ def cross_key_errors(config):
     return errors
 
 
-def _sparse_errors(sparse):
+def _sparse_errors(sparse: Mapping[str, Any]) -> list[InputError]:
     errors = []
     side = sparse["patches"]["size"]
     n_pixels = side * side
@@ -337,7 +342,8 @@ def _sparse_errors(sparse):
 # --- the config ----------------------------------------------------------------------
 
 
-def check_config(config, schema, config_files=()):
+def check_config(config: dict[str, Any], schema: dict[str, Any] | StrPath,
+                 config_files: Iterable[StrPath] = ()) -> dict[str, Any]:
     """Check the merged workflow config in place and return it, defaults filled in.
 
     Parameters
@@ -374,7 +380,9 @@ def check_config(config, schema, config_files=()):
     return config
 
 
-def check_workflow_inputs(config, config_schema, sheet_schema, config_files=()):
+def check_workflow_inputs(config: dict[str, Any], config_schema: dict[str, Any] | StrPath,
+                          sheet_schema: dict[str, Any] | StrPath,
+                          config_files: Iterable[StrPath] = ()) -> pd.DataFrame:
     """What the workflow checks while it is parsed (``workflow/rules/common.smk``), in
     its order: the config (:func:`check_config`, in place), then the recordings sheet
     that ``config["recordings"]`` names (:func:`sparsefield.sheet.read_sheet`), then the

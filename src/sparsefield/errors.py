@@ -6,7 +6,7 @@ class InputError(ValueError):
 
     Parameters
     ----------
-    source : str
+    source : str or os.PathLike
         What the user should look at: a file path, ``"recordings.tsv row 3"``
         or a config key such as ``"config.rf.lags"``.
     problem : str
@@ -14,7 +14,7 @@ class InputError(ValueError):
         expected).
     """
 
-    def __init__(self, source, problem):
+    def __init__(self, source: object, problem: str) -> None:
         self.source = str(source)
         self.problem = str(problem)
         super().__init__(f"{self.source}: {self.problem}")

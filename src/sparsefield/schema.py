@@ -8,13 +8,22 @@ column, several problems reported at once (:class:`ConfigErrors`), and input fil
 refused by size before they are read.
 """
 
+from __future__ import annotations
+
 import copy
 import difflib
 import math
 import os
 import reprlib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 #: Problems listed in one message (the rest are counted).
 MAX_SHOWN = 20
@@ -44,7 +53,7 @@ class ConfigErrors(InputError):
     the config key, or the sheet file and row); the message lists them all.
     """
 
-    def __init__(self, errors, what="config"):
+    def __init__(self, errors: Iterable[InputError], what: str = "config") -> None:
         self.errors = list(errors)
         if len(self.errors) == 1:
             super().__init__(self.errors[0].source, self.errors[0].problem)
@@ -56,12 +65,12 @@ class ConfigErrors(InputError):
             super().__init__(what, f"{len(self.errors)} problems:\n{lines}")
 
 
-def show(value):
+def show(value: object) -> str:
     """A short repr of a config value or a cell for a message."""
     return _SHOW.repr(value)
 
 
-def load_schema(path):
+def load_schema(path: StrPath) -> dict[str, Any]:
     """A schema file (YAML) as a dict."""
     import yaml
 
@@ -69,7 +78,7 @@ def load_schema(path):
         return yaml.safe_load(handle)
 
 
-def check_file_size(path, limit, what):
+def check_file_size(path: StrPath, limit: int, what: str) -> int:
     """Refuse a file larger than ``limit`` bytes (or not a readable file) before it is read.
 
     ``what`` names the file for the user ("config file", "recordings sheet").
@@ -89,7 +98,7 @@ def check_file_size(path, limit, what):
 
 
 
-def resolve_ref(schema, root):
+def resolve_ref(schema: Any, root: Mapping[str, Any]) -> Any:
     """Follow local ``$ref`` pointers (``#/$defs/name``)."""
     seen = 0
     while isinstance(schema, dict) and "$ref" in schema and seen < 20:
@@ -104,7 +113,7 @@ def resolve_ref(schema, root):
     return schema
 
 
-def schema_types(schema, root):
+def schema_types(schema: Any, root: Mapping[str, Any]) -> set[str]:
     """The JSON types a (sub)schema accepts, through oneOf/anyOf; empty: any."""
     schema = resolve_ref(schema, root)
     if not isinstance(schema, dict):
@@ -121,15 +130,17 @@ def schema_types(schema, root):
     return found
 
 
-def schema_validator(schema):
+def schema_validator(schema: Mapping[str, Any]) -> Validator:
     """A Draft 2020-12 validator of ``schema`` that fills in the defaults of missing
     properties while it validates, as ``snakemake.utils.validate(..., set_default=True)``
-    does."""
+    does.
+    """
     from jsonschema import Draft202012Validator, validators
 
     check_properties = Draft202012Validator.VALIDATORS["properties"]
 
-    def properties_with_defaults(validator, properties, instance, schema):
+    def properties_with_defaults(validator: Validator, properties: Mapping[str, Any], instance: Any,
+                                 schema: Mapping[str, Any]) -> Iterator[ValidationError]:
         if isinstance(instance, dict):
             for name, subschema in properties.items():
                 if isinstance(subschema, dict) and "default" in subschema:
@@ -140,7 +151,7 @@ def schema_validator(schema):
     return kind(schema)
 
 
-def key_path(parts):
+def key_path(parts: Iterable[str | int]) -> str:
     """``["sta", "tau_max"]`` -> ``"sta.tau_max"``; list indices as ``[2]``."""
     text = ""
     for part in parts:
@@ -151,7 +162,7 @@ def key_path(parts):
     return text
 
 
-def _describe(schema, root):
+def _describe(schema: Any, root: Mapping[str, Any]) -> str:
     """What a subschema accepts, in a few words (for oneOf/anyOf messages)."""
     schema = resolve_ref(schema, root)
     if not isinstance(schema, dict):
@@ -172,17 +183,18 @@ def _describe(schema, root):
     return words + (" " + " and ".join(bounds) if bounds else "")
 
 
-def _type_message(error, root):
-    wanted = error.validator_value
+def _type_message(error: ValidationError, root: Mapping[str, Any]) -> str:
+    wanted: Any = error.validator_value
     wanted = [wanted] if isinstance(wanted, str) else list(wanted)
     words = " or ".join(_TYPE_WORDS.get(kind, (kind, kind))[0] for kind in wanted)
     examples = "; or ".join(_TYPE_WORDS.get(kind, (kind, kind))[1] for kind in wanted)
     return f"{show(error.instance)} is not {words}; write {examples}"
 
 
-def _unknown_keys_message(error, root):
+def _unknown_keys_message(error: ValidationError, root: Mapping[str, Any]) -> str:
     properties = resolve_ref(error.schema, root).get("properties", {})
-    unknown = [key for key in error.instance if key not in properties]
+    instance: Any = error.instance
+    unknown = [key for key in instance if key not in properties]
     known = sorted(properties)
     parts = []
     for key in unknown:
@@ -192,37 +204,39 @@ def _unknown_keys_message(error, root):
             f"the keys here are {', '.join(known)}")
 
 
-def describe_error(error, root):
+def describe_error(error: ValidationError, root: Mapping[str, Any]) -> InputError:
     """One jsonschema ValidationError as an :class:`InputError` named by its key path."""
     path = list(error.absolute_path)
     kind = error.validator
-    value = error.instance
+    value: Any = error.instance
+    expected: Any = error.validator_value
     if kind == "type":
         problem = _type_message(error, root)
     elif kind == "additionalProperties" and isinstance(value, dict):
         problem = _unknown_keys_message(error, root)
     elif kind == "required":
-        missing = [name for name in error.validator_value if name not in value]
+        missing = [name for name in expected if name not in value]
         path = path + [missing[0]] if len(missing) == 1 else path
         problem = ("is required" if len(missing) == 1
                    else f"{', '.join(missing)} are required")
     elif kind == "enum":
-        choices = ", ".join(str(choice) for choice in error.validator_value)
+        choices = ", ".join(str(choice) for choice in expected)
         problem = f"{show(value)} is not one of {choices}"
     elif kind in ("oneOf", "anyOf"):
         problem = f"{show(value)} is not {_describe(error.schema, root)}"
     elif kind == "minItems":
-        problem = f"{show(value)} has {len(value)} items; it needs at least {error.validator_value}"
+        problem = f"{show(value)} has {len(value)} items; it needs at least {expected}"
     elif kind == "maxItems":
-        problem = f"{show(value)} has {len(value)} items; at most {error.validator_value} are allowed"
+        problem = f"{show(value)} has {len(value)} items; at most {expected} are allowed"
     elif kind == "uniqueItems":
-        seen, repeated = [], []
+        seen: list[Any] = []
+        repeated: list[Any] = []
         for item in value:
             (repeated if item in seen else seen).append(item)
         problem = f"{show(value)} repeats {show(repeated[0]) if repeated else 'an item'}"
     elif kind == "pattern":
         described = resolve_ref(error.schema, root).get("description")
-        problem = f"{show(value)} does not match {error.validator_value}" + (
+        problem = f"{show(value)} does not match {expected}" + (
             f" ({described})" if described else "")
         if "propertyNames" in error.relative_schema_path:
             problem = f"the name {show(value)} is not allowed (letters, digits, '_', '.', '-')"
@@ -234,7 +248,7 @@ def describe_error(error, root):
     return InputError(key_path(path) or "config", problem)
 
 
-def _non_finite(value, path=()):
+def _non_finite(value: object, path: tuple[str | int, ...] = ()) -> Iterator[InputError]:
     """Key paths of NaN or infinite numbers (the schema lets them through)."""
     if isinstance(value, float) and not math.isfinite(value):
         yield InputError(key_path(path) or "config",
@@ -247,9 +261,10 @@ def _non_finite(value, path=()):
             yield from _non_finite(item, (*path, index))
 
 
-def schema_errors(instance, schema):
+def schema_errors(instance: Any, schema: Mapping[str, Any]) -> list[InputError]:
     """Every problem of ``instance`` against ``schema`` (defaults filled into
-    ``instance`` along the way), as :class:`InputError` s sorted by key path."""
+    ``instance`` along the way), as :class:`InputError` s sorted by key path.
+    """
     validator = schema_validator(schema)
     raw = list(validator.iter_errors(instance))
     # a value of the wrong type also fails its enum or range: report the type only
@@ -257,7 +272,7 @@ def schema_errors(instance, schema):
     found = [describe_error(error, schema) for error in raw
              if error.validator == "type" or tuple(error.absolute_path) not in mistyped]
     found += list(_non_finite(instance))
-    unique = {}
+    unique: dict[str, InputError] = {}
     for error in found:
         unique.setdefault(str(error), error)
     return sorted(unique.values(), key=lambda error: (error.source, error.problem))

@@ -13,12 +13,18 @@ ints and floats, every other column text, whatever the cell looks like.  Files t
 names must exist unless the workflow writes them (:func:`check_sheet_files`).
 """
 
+from __future__ import annotations
+
 import csv
 import difflib
 import io
 import math
 import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from sparsefield._typing import StrPath
+from sparsefield.errors import InputError
 from sparsefield.schema import (
     ConfigErrors,
     check_file_size,
@@ -27,13 +33,16 @@ from sparsefield.schema import (
     schema_validator,
     show,
 )
-from sparsefield.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from jsonschema.protocols import Validator
 
 #: Largest recordings sheet read, in bytes (1 MiB: about 5000 rows of long paths).
 SHEET_MAX_BYTES = 1 << 20
 
 
-def _cell_value(text, kind):
+def _cell_value(text: str, kind: str) -> int | float | str:
     """A non-blank sheet cell as the schema's type; raises ValueError with the reason."""
     if kind == "integer":
         try:
@@ -54,12 +63,13 @@ def _cell_value(text, kind):
     return text
 
 
-def _sheet_kind(subschema):
+def _sheet_kind(subschema: Mapping[str, Any]) -> str:
     kind = subschema.get("type", "string")
     return kind if isinstance(kind, str) else "string"
 
 
-def read_sheet(path, schema, max_bytes=SHEET_MAX_BYTES):
+def read_sheet(path: StrPath, schema: dict[str, Any] | StrPath,
+               max_bytes: int = SHEET_MAX_BYTES) -> pd.DataFrame:
     """The recordings sheet as a DataFrame indexed by ``recording_id``, checked.
 
     Parameters
@@ -113,9 +123,10 @@ def read_sheet(path, schema, max_bytes=SHEET_MAX_BYTES):
     return frame
 
 
-def _sheet_lines(path, max_bytes):
+def _sheet_lines(path: str, max_bytes: int) -> list[tuple[int, list[str]]]:
     """The sheet's non-blank lines as (line number, stripped cells), the first one the
-    header; raises for a sheet too large, not UTF-8 text, badly quoted or empty."""
+    header; raises for a sheet too large, not UTF-8 text, badly quoted or empty.
+    """
     check_file_size(path, max_bytes, "recordings sheet (config key recordings)")
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -145,9 +156,11 @@ def _sheet_lines(path, max_bytes):
     return lines
 
 
-def _sheet_header(path, header_line, header, schema):
+def _sheet_header(path: str, header_line: int, header: list[str],
+                  schema: Mapping[str, Any]) -> list[str]:
     """The column names (trailing blank cells dropped); raises for a nameless or
-    repeated column, and for every unknown or missing column at once."""
+    repeated column, and for every unknown or missing column at once.
+    """
     properties = schema.get("properties", {})
     while header and not header[-1]:
         header.pop()
@@ -173,7 +186,8 @@ def _sheet_header(path, header_line, header, schema):
     return header
 
 
-def _schema_problems(where, record, validator, schema):
+def _schema_problems(where: str, record: dict[str, Any], validator: Validator,
+                     schema: Mapping[str, Any]) -> list[InputError]:
     """The schema's problems with one row (a dict of its non-blank cells)."""
     problems = []
     for error in validator.iter_errors(record):
@@ -192,12 +206,16 @@ def _schema_problems(where, record, validator, schema):
     return problems
 
 
-def _sheet_records(path, header, rows, schema):
+def _sheet_records(path: str, header: list[str], rows: list[tuple[int, list[str]]],
+                   schema: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each row as a dict of its non-blank cells (numbers where the schema says so, the
-    schema's defaults filled in); every bad cell of every row at once."""
+    schema's defaults filled in); every bad cell of every row at once.
+    """
     properties = schema.get("properties", {})
     validator = schema_validator(schema)
-    errors, records, ids = [], [], {}
+    errors: list[InputError] = []
+    records: list[dict[str, Any]] = []
+    ids: dict[str, int] = {}
     for number, cells in rows:
         index = header.index("recording_id")
         identifier = cells[index] if index < len(cells) else ""
@@ -210,8 +228,8 @@ def _sheet_records(path, header, rows, schema):
             errors.append(InputError(where, f"line {number}: a cell holds a line break (a "
                                      "quote that opens a cell and closes in a later line?)"))
             continue
-        record = {}
-        for column, cell in zip(header, cells):
+        record: dict[str, Any] = {}
+        for column, cell in zip(header, cells, strict=False):
             if not cell:
                 continue
             try:
@@ -237,20 +255,23 @@ def _sheet_records(path, header, rows, schema):
 FILE_COLUMNS = ("spikes_file", "triggers_file", "stimulus_file", "truth_file")
 
 
-def written_by_workflow(path, generated=("results",)):
+def written_by_workflow(path: StrPath, generated: Iterable[str] = ("results",)) -> bool:
     """Whether ``path`` (a sheet cell) lies under one of the ``generated`` folders, which
-    the workflow writes itself (e.g. the simulated recordings in results/simulated/)."""
+    the workflow writes itself (e.g. the simulated recordings in results/simulated/).
+    """
     normal = os.path.normpath(path)
     return any(normal == folder or normal.startswith(folder + os.sep) for folder in generated)
 
 
-def check_sheet_files(frame, path, generated=("results",), base_dir="."):
+def check_sheet_files(frame: pd.DataFrame, path: StrPath, generated: Iterable[str] = ("results",),
+                      base_dir: StrPath = ".") -> None:
     """Refuse sheet rows naming files that do not exist and that the workflow does not
     write (paths under one of the ``generated`` folders, e.g. the simulated recordings
     in results/simulated/); every missing file at once, naming the sheet, the
-    recording id and the column.  Paths are relative to ``base_dir`` (the work dir)."""
+    recording id and the column.  Paths are relative to ``base_dir`` (the work dir).
+    """
     errors = []
-    for identifier, row in zip(frame.index, frame.to_dict("records")):
+    for identifier, row in zip(frame.index, frame.to_dict("records"), strict=True):
         for column in FILE_COLUMNS:
             value = row.get(column)
             if value is None:

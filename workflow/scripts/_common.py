@@ -11,9 +11,10 @@ job is printed as one line::
     error: recording sim_session, unit 7: lasso.n_folds: 10 folds need ...
 
 the recording, unit and sparse-coding run taken from the job's wildcards.  A folder
-that cannot be written (a full disk, a read-only folder) is one line naming it (:func:`sparsefield._files.describe_write_error`).  Anything else
-that is not a :class:`sparsefield.errors.InputError` or
-:class:`~sparsefield.errors.FitError` (a bug) is one line too,
+that cannot be written (a full disk, a read-only folder) is one line naming it
+(:func:`sparsefield._files.describe_write_error`).  Anything else that is not a
+:class:`sparsefield.errors.InputError` or :class:`~sparsefield.errors.FitError` (a bug)
+is one line too,
 ``error: unexpected failure in rule X: <type>: <message> (details in <log>)``, with the
 traceback in the job's log file only.
 """

@@ -3,13 +3,11 @@ from _common import load, start
 
 start(snakemake)
 
-import numpy as np
-
 from sparsefield.io.session import Session
 from sparsefield.plots import kernel_heatmap_figure, save_figure
 from sparsefield.rf.separation import UnitsSeparation
 from sparsefield.rf.session_views import kernel_rows
-from sparsefield.rf.units import UnitsSTA
+from sparsefield.rf.units_sta import UnitsSTA
 
 session = load(Session, snakemake.input.recording)
 sta = load(UnitsSTA, snakemake.input.sta)

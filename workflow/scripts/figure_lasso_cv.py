@@ -4,7 +4,7 @@ from _common import load, load_unit, start
 start(snakemake)
 
 from sparsefield.plots import cv_curve_figure, save_figure
-from sparsefield.rf.units import UnitsLasso
+from sparsefield.rf.units_lasso import UnitsLasso
 
 session, index, recording = load_unit(snakemake)
 fit = load(UnitsLasso, snakemake.input.fit).unit(index)

@@ -7,7 +7,7 @@ import numpy as np
 
 from sparsefield.plots import lasso_grid_figure, save_figure
 from sparsefield.rf.binning import UnitCounts
-from sparsefield.rf.units import UnitsLasso
+from sparsefield.rf.units_lasso import UnitsLasso
 
 session, index, recording = load_unit(snakemake)
 binned = load(UnitCounts, snakemake.input.counts).unit(index)

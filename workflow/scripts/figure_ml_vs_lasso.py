@@ -7,8 +7,8 @@ import numpy as np
 
 from sparsefield.plots import ml_vs_lasso_figure, save_figure
 from sparsefield.rf.binning import UnitCounts
-from sparsefield.rf.units import UnitsLasso
-from sparsefield.rf.units import UnitsML
+from sparsefield.rf.units_lasso import UnitsLasso
+from sparsefield.rf.units_ml import UnitsML
 
 session, index, recording = load_unit(snakemake)
 binned = load(UnitCounts, snakemake.input.counts).unit(index)

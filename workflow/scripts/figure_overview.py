@@ -6,7 +6,7 @@ start(snakemake)
 from sparsefield.plots import overview_figure, save_figure
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.ml import predicted_counts
-from sparsefield.rf.units import UnitsML
+from sparsefield.rf.units_ml import UnitsML
 
 session, index, recording = load_unit(snakemake)
 binned = load(UnitCounts, snakemake.input.counts).unit(index)

@@ -10,7 +10,7 @@ from sparsefield.plots import rf_atlas_figure, save_figure
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.separation import UnitsSeparation
 from sparsefield.rf.session_views import atlas_maps
-from sparsefield.rf.units import UnitsLasso
+from sparsefield.rf.units_lasso import UnitsLasso
 
 session = load(Session, snakemake.input.recording)
 durations = load(UnitCounts, snakemake.input.counts).durations

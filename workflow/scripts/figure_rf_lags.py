@@ -7,7 +7,7 @@ import numpy as np
 
 from sparsefield.plots import rf_lags_figure, save_figure
 from sparsefield.rf.binning import UnitCounts
-from sparsefield.rf.units import UnitsML
+from sparsefield.rf.units_ml import UnitsML
 
 session, index, recording = load_unit(snakemake)
 binned = load(UnitCounts, snakemake.input.counts).unit(index)

@@ -5,7 +5,7 @@ start(snakemake, keys={"fps": "sparse.figures.animation_fps",
                        "max_atoms": "sparse.figures.animation_atoms",
                        "patch_size": "sparse.patches.size"})
 
-from sparsefield.plots.sparse import write_atom_animation
+from sparsefield.plots.atoms import write_atom_animation
 from sparsefield.sparse.dictionary import DictionaryRun
 
 run = load(DictionaryRun, snakemake.input[0])

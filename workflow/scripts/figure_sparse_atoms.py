@@ -3,7 +3,7 @@ from _common import load, start
 
 start(snakemake)
 
-from sparsefield.plots.sparse import atom_grid_figure
+from sparsefield.plots.atoms import atom_grid_figure
 from sparsefield.plots.style import save_figure
 from sparsefield.sparse.dictionary import DictionaryRun
 

@@ -9,11 +9,17 @@ from sparsefield.plots.sparse import loss_curves_figure
 from sparsefield.plots.style import save_figure
 from sparsefield.sparse.dictionary import DictionaryRun
 
-runs = {name: load(DictionaryRun, path) for name, path in zip(snakemake.params.runs, snakemake.input)}
+runs = {
+    name: load(DictionaryRun, path)
+    for name, path in zip(snakemake.params.runs, snakemake.input, strict=True)
+}
 
 
 def curves(field):
-    return {name: (np.arange(1, len(run.val_loss) + 1), getattr(run, field)) for name, run in runs.items()}
+    return {
+        name: (np.arange(1, len(run.val_loss) + 1), getattr(run, field))
+        for name, run in runs.items()
+    }
 
 
 save_figure(

@@ -4,7 +4,7 @@ from _common import load, load_unit, start
 start(snakemake)
 
 from sparsefield.plots import save_figure, sta_figure
-from sparsefield.rf.units import UnitsSTA
+from sparsefield.rf.units_sta import UnitsSTA
 
 session, index, recording = load_unit(snakemake)
 sta = load(UnitsSTA, snakemake.input.sta).unit(index)

@@ -10,7 +10,7 @@ from sparsefield.plots import save_figure, truth_figure
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.separation import UnitsSeparation
 from sparsefield.rf.summary import truth_of_unit
-from sparsefield.rf.units import UnitsML
+from sparsefield.rf.units_ml import UnitsML
 
 session, index, recording = load_unit(snakemake)
 unit_id = int(session.unit_ids[index])

@@ -23,7 +23,8 @@ from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.lags import lags_source, session_lags
 from sparsefield.rf.separation import separate_units
 from sparsefield.rf.summary import fitted_units
-from sparsefield.rf.units import fit_lasso_lags_units, spikes_at_lag
+from sparsefield.rf.units import spikes_at_lag
+from sparsefield.rf.units_lasso import fit_lasso_units
 
 session = load(Session, snakemake.input.recording)
 binned = load(UnitCounts, snakemake.input.counts)
@@ -35,7 +36,7 @@ lags = session_lags(snakemake.params.lags, snakemake.params.window, snakemake.pa
 fitted, _ = fitted_units(counts, session.min_spikes)
 fitted &= spikes_at_lag(counts, int(lags.max()), session.trial_starts) > 0  # as in fit_ml.py
 unit_ids = session.unit_ids[units]
-fit = fit_lasso_lags_units(
+fit = fit_lasso_units(
     session.stimulus,
     counts,
     binned.durations,

@@ -20,7 +20,8 @@ from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.lags import lags_source, session_lags
 from sparsefield.rf.separation import separate_units
 from sparsefield.rf.summary import fitted_units
-from sparsefield.rf.units import fit_ml_units, spikes_at_lag
+from sparsefield.rf.units import spikes_at_lag
+from sparsefield.rf.units_ml import fit_ml_units
 
 session = load(Session, snakemake.input.recording)
 binned = load(UnitCounts, snakemake.input.counts)

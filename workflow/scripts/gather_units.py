@@ -9,7 +9,10 @@ import logging
 
 from sparsefield.io import save_npz
 from sparsefield.rf.separation import UnitsSeparation
-from sparsefield.rf.units import UnitsLasso, UnitsML, UnitsSTA, concatenate_units
+from sparsefield.rf.units import concatenate_units
+from sparsefield.rf.units_lasso import UnitsLasso
+from sparsefield.rf.units_ml import UnitsML
+from sparsefield.rf.units_sta import UnitsSTA
 
 KINDS = {
     "ml": UnitsML,

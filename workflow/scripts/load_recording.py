@@ -22,7 +22,8 @@ logging.info(
     "%d units (%s), %d spikes inside the frames, %d frames (%d trials; %d stimulus frames "
     "without a trigger left out), frames %dx%d",
     session.n_units,
-    ", ".join(str(unit) for unit in session.unit_ids[:20]) + (" ..." if session.n_units > 20 else ""),
+    ", ".join(str(unit) for unit in session.unit_ids[:20])
+    + (" ..." if session.n_units > 20 else ""),
     session.spike_times.size,
     session.n_frames,
     session.trial_starts.size,

@@ -12,7 +12,8 @@ start(snakemake, keys={
 import logging
 
 from sparsefield.io import save_npz, save_raw_mat
-from sparsefield.rf.simulate import NeuronModel, simulate_recording
+from sparsefield.rf.neuron import NeuronModel
+from sparsefield.rf.simulate import simulate_recording
 
 settings = dict(snakemake.params.stimulus)
 model_settings = dict(snakemake.params.model)

@@ -16,7 +16,7 @@ import numpy as np
 
 from sparsefield.io import save_npz
 from sparsefield.io.nwb import write_nwb_session
-from sparsefield.rf.simulate import session_models, simulate_session
+from sparsefield.rf.simulate_session import session_models, simulate_session
 
 settings = dict(snakemake.params.stimulus)
 session = dict(snakemake.params.session)
@@ -34,7 +34,7 @@ raw, truths = simulate_session(
     dt=settings["dt"],
     seed=session["seed"],
 )
-for unit_id, train in zip(raw["unit_ids"].tolist(), raw["spike_times"]):
+for unit_id, train in zip(raw["unit_ids"].tolist(), raw["spike_times"], strict=True):
     logging.info("unit %d (%s): %d spikes", unit_id, truths[unit_id]["model_kind"], train.size)
 write_nwb_session(
     snakemake.output.nwb,

@@ -14,7 +14,7 @@ from sparsefield.io import save_npz
 from sparsefield.io.session import Session
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.separation import separate_units
-from sparsefield.rf.units import sta_units
+from sparsefield.rf.units_sta import sta_units
 
 session = load(Session, snakemake.input.recording)
 binned = load(UnitCounts, snakemake.input.counts)

@@ -12,7 +12,9 @@ from sparsefield.io.session import Session
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.separation import UnitsSeparation
 from sparsefield.rf.summary import FLAG_MEANINGS, unit_table
-from sparsefield.rf.units import UnitsLasso, UnitsML, UnitsSTA
+from sparsefield.rf.units_lasso import UnitsLasso
+from sparsefield.rf.units_ml import UnitsML
+from sparsefield.rf.units_sta import UnitsSTA
 
 session = load(Session, snakemake.input.recording)
 truth = None

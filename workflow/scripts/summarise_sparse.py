@@ -9,6 +9,6 @@ from sparsefield.sparse.dictionary import DictionaryRun, run_summary
 
 rows = [
     run_summary(name, load(DictionaryRun, path), snakemake.params.patch_size)
-    for name, path in zip(snakemake.params.runs, snakemake.input)
+    for name, path in zip(snakemake.params.runs, snakemake.input, strict=True)
 ]
 pd.DataFrame(rows).to_csv(snakemake.output[0], sep="\t", index=False, float_format="%.6g")

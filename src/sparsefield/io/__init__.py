@@ -6,10 +6,10 @@ checked :class:`Session` (one stimulus, many units; the readers of lab formats a
 :mod:`sparsefield.io.cells`); :func:`load_recording` reads a one-unit row into a
 :class:`Recording`; :func:`save_raw_mat` writes arrays in the real
 recording's MATLAB layout and :func:`save_npz` writes a ``.npz`` archive; both
-give the same bytes for the same arrays (no dates in the files).  scipy.io and h5py are imported only when a file
-is read or written.  The sheet's columns, defaults and accepted values are
-constants of :mod:`sparsefield.io.recording`; the file formats are those of
-:mod:`sparsefield.io.readers`.
+give the same bytes for the same arrays (no dates in the files).  scipy.io and h5py
+are imported only when a file is read or written.  The sheet's columns, defaults and
+accepted values are constants of :mod:`sparsefield.io.recording`; the file formats are
+those of :mod:`sparsefield.io.readers`.
 """
 
 from sparsefield._files import save_npz

@@ -17,16 +17,20 @@ raised as :class:`sparsefield.errors.InputError` whose source is the file path.
 """
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 from sparsefield.io.readers import (
     StoredPrecision,
-    _short,
     check_file,
     read_variables,
+    short_error,
     stored_precision,
 )
 
@@ -81,7 +85,7 @@ class SpikeTrains:
 # --- public readers ------------------------------------------------------------------
 
 
-def read_spike_cells(path, key):
+def read_spike_cells(path: StrPath, key: str) -> SpikeTrains:
     """Spike trains of several units from a MATLAB cell array (or one vector).
 
     Parameters
@@ -120,8 +124,8 @@ def read_spike_cells(path, key):
     path = os.fspath(path)
     kind, value = _load_cell_variable(path, key)
     if kind == "array":
-        train = _as_train(path, value, f"variable {key!r}",
-                          "a cell array of spike-time vectors or one vector of spike times")
+        train = as_train(path, value, f"variable {key!r}",
+                         "a cell array of spike-time vectors or one vector of spike times")
         return SpikeTrains(np.array([1], dtype=np.int64), (train,), None, False,
                            stored_precision(value))
     rows, cols = value.shape
@@ -129,15 +133,15 @@ def read_spike_cells(path, key):
     if value.size == 0:
         return SpikeTrains(np.zeros(0, dtype=np.int64), (), None, False)
     if rows == 1 or cols == 1:
-        times = tuple(
-            _as_train(path, element, f"cell {key}{{{index + 1}}} (unit {index + 1})", expected)
+        times: tuple[Any, ...] = tuple(
+            as_train(path, element, f"cell {key}{{{index + 1}}} (unit {index + 1})", expected)
             for index, element in enumerate(value.reshape(-1, order="F"))
         )
         return SpikeTrains(np.arange(1, len(times) + 1, dtype=np.int64), times, None, False,
                            _cell_precision(value))
     times = tuple(
         tuple(
-            _as_train(
+            as_train(
                 path, value[row, col],
                 f"cell {key}{{{row + 1},{col + 1}}} (unit {row + 1}, trial {col + 1})", expected,
             )
@@ -149,13 +153,28 @@ def read_spike_cells(path, key):
                        _cell_precision(value))
 
 
-def _cell_precision(cells):
+def _cell_precision(cells: np.ndarray) -> StoredPrecision | None:
     """The coarsest stored precision of a cell array's (already checked) elements."""
     return stored_precision(*[element for element in np.asarray(cells).reshape(-1)
                               if isinstance(element, np.ndarray)])
 
 
-def read_trial_cells(path, key, *, with_precision=False):
+@overload
+def read_trial_cells(path: StrPath, key: str, *,
+                     with_precision: Literal[False] = ...) -> tuple[NDArray[np.float64], ...]: ...
+
+
+@overload
+def read_trial_cells(path: StrPath, key: str, *, with_precision: Literal[True]
+                     ) -> tuple[tuple[NDArray[np.float64], ...], StoredPrecision | None]: ...
+
+
+def read_trial_cells(
+    path: StrPath,
+    key: str,
+    *,
+    with_precision: bool = False,
+) -> tuple[Any, ...]:
     """Per-trial vectors (e.g. trigger times per trial) from a MATLAB cell array.
 
     Parameters
@@ -190,8 +209,10 @@ def read_trial_cells(path, key, *, with_precision=False):
     path = os.fspath(path)
     kind, value = _load_cell_variable(path, key)
     if kind == "array":
-        trials = (_as_train(path, value, f"variable {key!r}",
-                            "a cell array of per-trial vectors or one vector of times"),)
+        trials: tuple[NDArray[np.float64], ...] = (
+            as_train(path, value, f"variable {key!r}",
+                     "a cell array of per-trial vectors or one vector of times"),
+        )
         return (trials, stored_precision(value)) if with_precision else trials
     rows, cols = value.shape
     if value.size and rows > 1 and cols > 1:
@@ -201,14 +222,14 @@ def read_trial_cells(path, key, *, with_precision=False):
             "with one vector of times per trial",
         )
     trials = tuple(
-        _as_train(path, element, f"cell {key}{{{index + 1}}} (trial {index + 1})",
-                  "a vector of times")
+        as_train(path, element, f"cell {key}{{{index + 1}}} (trial {index + 1})",
+                 "a vector of times")
         for index, element in enumerate(value.reshape(-1, order="F"))
     )
     return (trials, _cell_precision(value)) if with_precision else trials
 
 
-def read_units_npz(path, times_key, units_key):
+def read_units_npz(path: StrPath, times_key: str, units_key: str) -> SpikeTrains:
     """Spike trains from an ``.npz`` of concatenated spike times and one unit index per spike.
 
     Parameters
@@ -240,8 +261,8 @@ def read_units_npz(path, times_key, units_key):
     """
     path = os.fspath(path)
     arrays = read_variables(path, "npz", [times_key, units_key])
-    times = _as_vector(path, arrays[times_key], f"array {times_key!r}", "a vector of spike times")
-    units = _as_vector(path, arrays[units_key], f"array {units_key!r}",
+    times = as_vector(path, arrays[times_key], f"array {times_key!r}", "a vector of spike times")
+    units = as_vector(path, arrays[units_key], f"array {units_key!r}",
                        "a vector with one unit index per spike")
     if times.shape[0] != units.shape[0]:
         raise InputError(
@@ -265,8 +286,33 @@ def read_units_npz(path, times_key, units_key):
 # --- checks shared by the readers of this package ------------------------------------
 
 
-def _as_vector(path, value, where, expected):
-    """A real-valued array squeezed to shape (n,), dtype kept; no finiteness check."""
+def as_vector(path: str, value: object, where: str, expected: str) -> np.ndarray:
+    """A real-valued array squeezed to shape (n,), dtype kept; no finiteness check.
+
+    Parameters
+    ----------
+    path : str
+        Source named in error messages.
+    value : object
+        What the file held: an ndarray of real numbers with at most one axis longer
+        than 1 is accepted.
+    where : str
+        What holds the value, e.g. ``"variable 'spikes'"``.
+    expected : str
+        What the value should be, e.g. ``"a vector of spike times"``.
+
+    Returns
+    -------
+    vector : ndarray of shape (n,)
+        ``value`` with its singleton axes dropped, in its own dtype.
+
+    Raises
+    ------
+    InputError
+        When ``value`` is not an ndarray, holds structs, cells, text or complex
+        numbers, or has more than one axis longer than 1.
+    """
+    what: str | None
     if not isinstance(value, np.ndarray):
         sparse = type(value).__module__.startswith("scipy.sparse")
         what = "is a sparse matrix" if sparse else f"is a {type(value).__name__}"
@@ -295,11 +341,32 @@ def _as_vector(path, value, where, expected):
     return value.reshape(-1)
 
 
-def _as_train(path, value, where, expected):
-    """Check one train: real numbers, a vector after squeezing, finite -> (n,) float64."""
+def as_train(path: str, value: object, where: str, expected: str) -> NDArray[np.float64]:
+    """Check one train: real numbers, a vector after squeezing, finite -> (n,) float64.
+
+    Parameters
+    ----------
+    path : str
+        Source named in error messages.
+    value : object
+        What the file held (or a :class:`_NotArray` saying what it is instead).
+    where : str
+        What holds the train, e.g. ``"cell spikes{3} (unit 3)"``.
+    expected : str
+        What the value should be, e.g. ``"a vector of spike times"``.
+
+    Returns
+    -------
+    train : ndarray of shape (n,), float64, C-contiguous
+
+    Raises
+    ------
+    InputError
+        As :func:`as_vector`, and when a value is NaN or infinite.
+    """
     if isinstance(value, _NotArray):
         raise InputError(path, f"{where} {value.what}, not {expected}")
-    train = np.ascontiguousarray(_as_vector(path, value, where, expected), dtype=np.float64)
+    train = np.ascontiguousarray(as_vector(path, value, where, expected), dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(train))
     if bad.size:
         index = int(bad[0])
@@ -311,7 +378,7 @@ def _as_train(path, value, where, expected):
     return train
 
 
-def as_whole_numbers(path, values, where, what):
+def as_whole_numbers(path: str, values: ArrayLike, where: str, what: str) -> NDArray[np.int64]:
     """A vector of whole numbers (integer dtype, or floats that are whole) as int64.
 
     Parameters
@@ -355,7 +422,10 @@ def as_whole_numbers(path, values, where, what):
     return as_float.astype(np.int64)
 
 
-def split_by_unit(times, units):
+def split_by_unit(
+    times: NDArray[np.float64],
+    units: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], tuple[NDArray[np.float64], ...]]:
     """Split concatenated spike times by unit, keeping the file's order within each unit.
 
     Parameters
@@ -380,13 +450,16 @@ def split_by_unit(times, units):
 
 
 class _NotArray:
-    """A v7.3 node that is not a numeric array; ``what`` completes "cell x{3} ...", e.g. "is text"."""
+    """A v7.3 node that is not a numeric array.
 
-    def __init__(self, what):
+    ``what`` completes "cell x{3} ...", e.g. "is text".
+    """
+
+    def __init__(self, what: str) -> None:
         self.what = what
 
 
-def _load_cell_variable(path, key):
+def _load_cell_variable(path: str, key: str) -> tuple[str, np.ndarray]:
     """Read one MATLAB variable.
 
     Returns ``("array", ndarray)`` for anything that is not a cell (checked by
@@ -399,7 +472,7 @@ def _load_cell_variable(path, key):
     try:
         is_hdf5 = h5py.is_hdf5(path)
     except Exception as error:  # noqa: BLE001 - any failure means unreadable
-        raise InputError(path, f"cannot be read ({_short(error)})") from error
+        raise InputError(path, f"cannot be read ({short_error(error)})") from error
     kind, value = _load_mat73(path, key) if is_hdf5 else _load_mat5(path, key)
     if kind == "cell" and value.ndim != 2:
         shape = "x".join(str(size) for size in value.shape)
@@ -411,19 +484,19 @@ def _load_cell_variable(path, key):
     return kind, value
 
 
-def _missing(path, key, available):
+def _missing(path: str, key: str, available: Sequence[str]) -> InputError:
     listed = ", ".join(repr(name) for name in available) if available else "none"
     return InputError(path, f"has no MATLAB variable {key!r} (it holds: {listed})")
 
 
-def _load_mat5(path, key):
+def _load_mat5(path: str, key: str) -> tuple[str, np.ndarray]:
     import scipy.io
 
     try:
         contents = scipy.io.loadmat(path, variable_names=[key])
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
-            path, f"cannot be read as a MATLAB file (truncated or corrupt: {_short(error)})"
+            path, f"cannot be read as a MATLAB file (truncated or corrupt: {short_error(error)})"
         ) from error
     if key not in contents:
         try:
@@ -437,7 +510,7 @@ def _load_mat5(path, key):
     return "array", value
 
 
-def _load_mat73(path, key):
+def _load_mat73(path: str, key: str) -> tuple[str, np.ndarray]:
     import h5py
 
     try:
@@ -445,7 +518,8 @@ def _load_mat73(path, key):
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
             path,
-            f"cannot be read as a MATLAB v7.3 (HDF5) file (truncated or corrupt: {_short(error)})",
+            "cannot be read as a MATLAB v7.3 (HDF5) file (truncated or corrupt: "
+            f"{short_error(error)})",
         ) from error
     with handle:
         available = [name for name in handle.keys() if not name.startswith("#")]
@@ -460,7 +534,7 @@ def _load_mat73(path, key):
             raise
         except Exception as error:  # noqa: BLE001 - rephrased for the user
             raise InputError(
-                path, f"cannot read variable {key!r} (truncated or corrupt: {_short(error)})"
+                path, f"cannot read variable {key!r} (truncated or corrupt: {short_error(error)})"
             ) from error
     if isinstance(value, _NotArray):
         raise InputError(
@@ -470,18 +544,18 @@ def _load_mat73(path, key):
     return "array", value
 
 
-def _matlab_class(node):
+def _matlab_class(node: Any) -> str:
     matlab_class = node.attrs.get("MATLAB_class", b"")
     if isinstance(matlab_class, bytes):
         matlab_class = matlab_class.decode("ascii", "replace")
     return str(matlab_class)
 
 
-def _is_empty(node):
+def _is_empty(node: Any) -> bool:
     return int(np.asarray(node.attrs.get("MATLAB_empty", 0)).ravel()[0]) == 1
 
 
-def _mat73_cells(handle, node):
+def _mat73_cells(handle: Any, node: Any) -> np.ndarray:
     """A v7.3 cell (dataset of object references) -> object ndarray in MATLAB's axis order."""
     if _is_empty(node):
         return np.empty(tuple(int(size) for size in node[()][::-1]), dtype=object)
@@ -493,7 +567,7 @@ def _mat73_cells(handle, node):
     return cells
 
 
-def _mat73_array(node):
+def _mat73_array(node: Any) -> np.ndarray | _NotArray:
     """A v7.3 node -> ndarray in MATLAB's axis order, or a _NotArray saying what it is."""
     import h5py
 

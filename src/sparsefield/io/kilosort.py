@@ -19,19 +19,29 @@ import math
 import numbers
 import os
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Literal, cast, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 from sparsefield.io.cells import (
     SpikeTrains,
-    _as_train,
-    _as_vector,
+    as_train,
+    as_vector,
     as_whole_numbers,
     split_by_unit,
 )
-from sparsefield.io.readers import _short, check_file, read_variables, stored_precision
+from sparsefield.io.readers import (
+    StoredPrecision,
+    check_file,
+    read_variables,
+    short_error,
+    stored_precision,
+)
 
 #: Label files in order of preference, with the column holding the label.
 LABEL_FILES = (("cluster_group.tsv", "group"), ("cluster_KSLabel.tsv", "KSLabel"))
@@ -65,7 +75,7 @@ class KilosortFolder:
     cluster_file: str
 
 
-def read_kilosort(folder):
+def read_kilosort(folder: StrPath) -> KilosortFolder:
     """Spike trains of every cluster of a Kilosort / Phy output folder.
 
     Parameters
@@ -110,7 +120,7 @@ def read_kilosort(folder):
     samples = _load_npy(times_path)
     stored = samples
     samples = as_whole_numbers(
-        times_path, _as_vector(times_path, samples, "spike_times", "a vector of sample indices"),
+        times_path, as_vector(times_path, samples, "spike_times", "a vector of sample indices"),
         "spike_times", "spike",
     )
     negative = np.flatnonzero(samples < 0)
@@ -134,7 +144,7 @@ def read_kilosort(folder):
     name = cluster_file[:-4]
     clusters = _load_npy(clusters_path)
     clusters = as_whole_numbers(
-        clusters_path, _as_vector(clusters_path, clusters, name, "a vector of cluster ids"),
+        clusters_path, as_vector(clusters_path, clusters, name, "a vector of cluster ids"),
         name, "cluster id",
     )
     if clusters.shape[0] != samples.shape[0]:
@@ -155,7 +165,7 @@ def read_kilosort(folder):
     )
 
 
-def read_params(path):
+def read_params(path: StrPath) -> dict[str, Any]:
     """The ``name = literal`` assignments of a Kilosort/Phy ``params.py``, without running it.
 
     Parameters
@@ -180,7 +190,7 @@ def read_params(path):
         with open(path, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()
     except OSError as error:
-        raise InputError(path, f"cannot be read ({_short(error)})") from error
+        raise InputError(path, f"cannot be read ({short_error(error)})") from error
     params = {}
     for line in lines:
         try:
@@ -199,7 +209,26 @@ def read_params(path):
     return params
 
 
-def read_event_times(path, *, unit="s", sample_rate=None, key=None, with_precision=False):
+@overload
+def read_event_times(path: StrPath, *, unit: str = ..., sample_rate: float | None = ...,
+                     key: str | None = ...,
+                     with_precision: Literal[False] = ...) -> NDArray[np.float64]: ...
+
+
+@overload
+def read_event_times(path: StrPath, *, unit: str = ..., sample_rate: float | None = ...,
+                     key: str | None = ..., with_precision: Literal[True]
+                     ) -> tuple[NDArray[np.float64], StoredPrecision | None]: ...
+
+
+def read_event_times(
+    path: StrPath,
+    *,
+    unit: str = "s",
+    sample_rate: float | None = None,
+    key: str | None = None,
+    with_precision: bool = False,
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], StoredPrecision | None]:
     """Event (frame, sync) times from a vector stored in one file, in seconds.
 
     Parameters
@@ -265,8 +294,8 @@ def read_event_times(path, *, unit="s", sample_rate=None, key=None, with_precisi
             f"cannot tell the format of event times from the extension {extension or '(none)'!r} "
             "(known: .npy, .txt, .csv, .tsv, .dat, .mat, .npz)",
         )
-    times = _as_train(path, data, where, "a vector of event times")
-    scale = 1.0 / rate if unit == "samples" else EVENT_UNITS[unit]
+    times = as_train(path, data, where, "a vector of event times")
+    scale = 1.0 / rate if unit == "samples" else cast(float, EVENT_UNITS[unit])
     times = times / rate if unit == "samples" else times * scale
     if with_precision:
         return times, stored_precision(data, scale=scale)
@@ -276,7 +305,7 @@ def read_event_times(path, *, unit="s", sample_rate=None, key=None, with_precisi
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _positive_rate(source, value, missing):
+def _positive_rate(source: str, value: object, missing: str) -> float:
     if value is None:
         raise InputError(source, missing)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -287,7 +316,7 @@ def _positive_rate(source, value, missing):
     return value
 
 
-def _read_sample_rate(folder):
+def _read_sample_rate(folder: str) -> float:
     params_path = os.path.join(folder, "params.py")
     if not os.path.isfile(params_path):
         raise InputError(
@@ -309,7 +338,7 @@ def _read_sample_rate(folder):
     return float(value)
 
 
-def _load_npy(path):
+def _load_npy(path: str) -> np.ndarray:
     try:
         data = np.load(path, allow_pickle=False)
     except ValueError as error:
@@ -318,16 +347,16 @@ def _load_npy(path):
                 path, "holds an object array, which is refused (it would have to be "
                       "unpickled); store plain numbers",
             ) from error
-        raise InputError(path, f"cannot be read as a .npy array ({_short(error)})") from error
+        raise InputError(path, f"cannot be read as a .npy array ({short_error(error)})") from error
     except (OSError, EOFError, zipfile.BadZipFile) as error:
-        raise InputError(path, f"cannot be read as a .npy array ({_short(error)})") from error
+        raise InputError(path, f"cannot be read as a .npy array ({short_error(error)})") from error
     if not isinstance(data, np.ndarray):
         data.close()
         raise InputError(path, "is an .npz archive, not a single .npy array")
     return data
 
 
-def _load_text(path, delimiter):
+def _load_text(path: str, delimiter: str | None) -> NDArray[np.float64]:
     import warnings
 
     try:
@@ -336,11 +365,11 @@ def _load_text(path, delimiter):
             return np.loadtxt(path, comments="#", delimiter=delimiter, dtype=np.float64, ndmin=1)
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
-            path, f"cannot be read as a text file of numbers, one per line ({_short(error)})"
+            path, f"cannot be read as a text file of numbers, one per line ({short_error(error)})"
         ) from error
 
 
-def _only_variable(path, fmt):
+def _only_variable(path: str, fmt: str) -> str:
     """Name of the single variable of a .mat/.npz file; InputError when there are several."""
     import h5py
 
@@ -356,7 +385,7 @@ def _only_variable(path, fmt):
 
             names = [name for name, _, _ in scipy.io.whosmat(path)]
     except Exception as error:  # noqa: BLE001 - rephrased for the user
-        raise InputError(path, f"cannot be read as a .{fmt} file ({_short(error)})") from error
+        raise InputError(path, f"cannot be read as a .{fmt} file ({short_error(error)})") from error
     if len(names) != 1:
         listed = ", ".join(repr(name) for name in names) if names else "none"
         raise InputError(
@@ -366,7 +395,7 @@ def _only_variable(path, fmt):
     return names[0]
 
 
-def _read_labels(folder, unit_ids):
+def _read_labels(folder: str, unit_ids: Iterable[int]) -> tuple[str, ...] | None:
     """Labels of ``unit_ids`` from the first label file present, or None."""
     for file_name, column in LABEL_FILES:
         path = os.path.join(folder, file_name)
@@ -376,12 +405,13 @@ def _read_labels(folder, unit_ids):
     return None
 
 
-def _read_label_table(path, column):
+def _read_label_table(path: str, column: str) -> dict[int, str]:
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle, delimiter="\t"))
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(path, f"cannot be read as a tab-separated table ({_short(error)})") from error
+        raise InputError(path, "cannot be read as a tab-separated table "
+                         f"({short_error(error)})") from error
     if not rows:
         raise InputError(path, f"is empty; expected a header 'cluster_id<TAB>{column}'")
     header = [name.strip() for name in rows[0]]

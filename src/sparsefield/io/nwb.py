@@ -13,14 +13,18 @@ import datetime
 import os
 import secrets
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
-from sparsefield.io.cells import SpikeTrains, _as_train, as_whole_numbers
-from sparsefield.io.readers import StoredPrecision, _short, check_file, stored_precision
+from sparsefield.io.cells import SpikeTrains, as_train, as_whole_numbers
+from sparsefield.io.readers import StoredPrecision, check_file, short_error, stored_precision
 
 #: Columns of the Units table tried, in order, for labels when none is named.
 LABEL_COLUMNS = ("quality", "label", "KSLabel", "group")
@@ -28,7 +32,7 @@ LABEL_COLUMNS = ("quality", "label", "KSLabel", "group")
 #: The session start time and file creation date written by
 #: :func:`write_nwb_session` unless told otherwise, so that the same inputs
 #: always give the same bytes.
-FIXED_DATE = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+FIXED_DATE = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 # Namespace of the object ids written by write_nwb_session (uuid5 of the
 # identifier and each object's path), in place of pynwb's random uuid4.
@@ -69,7 +73,7 @@ class NwbStimulus:
 
 
 @contextlib.contextmanager
-def _open_nwb(path):
+def _open_nwb(path: str) -> Iterator[Any]:
     """Yield the NWBFile of ``path``, open for reading; InputError when it cannot be read."""
     from pynwb import NWBHDF5IO
 
@@ -77,16 +81,17 @@ def _open_nwb(path):
     try:
         io = NWBHDF5IO(path, "r")
     except Exception as error:  # noqa: BLE001 - rephrased for the user
-        raise InputError(path, f"cannot be opened as an NWB file ({_short(error)})") from error
+        raise InputError(path, f"cannot be opened as an NWB file ({short_error(error)})") from error
     with io:
         try:
             nwbfile = io.read()
         except Exception as error:  # noqa: BLE001 - rephrased for the user
-            raise InputError(path, f"cannot be read as an NWB file ({_short(error)})") from error
+            raise InputError(path, "cannot be read as an NWB file "
+                             f"({short_error(error)})") from error
         yield nwbfile
 
 
-def read_nwb_units(path, *, label_column=None):
+def read_nwb_units(path: StrPath, *, label_column: str | None = None) -> SpikeTrains:
     """Spike trains of every unit of an NWB file's Units table.
 
     Parameters
@@ -126,11 +131,13 @@ def read_nwb_units(path, *, label_column=None):
         colnames = tuple(units.colnames)
         if "spike_times" not in colnames:
             raise InputError(
-                path, f"the Units table has no spike_times column (its columns: {_listed(colnames)})"
+                path,
+                f"the Units table has no spike_times column (its columns: {_listed(colnames)})",
             )
         unit_ids = np.asarray(units.id.data[:])
         if unit_ids.dtype.kind not in "iu":
-            raise InputError(path, f"the Units table's ids are of type {unit_ids.dtype}, not integers")
+            raise InputError(path, f"the Units table's ids are of type {unit_ids.dtype}, "
+                                   "not integers")
         unit_ids = unit_ids.astype(np.int64)
         values, counts = np.unique(unit_ids, return_counts=True)
         if np.any(counts > 1):
@@ -149,15 +156,16 @@ def read_nwb_units(path, *, label_column=None):
                                    "(corrupt file)")
         starts = np.concatenate([[0], ends[:-1]])
         times = tuple(
-            _as_train(path, flat[start:end], f"unit {unit_id} (row {row} of the Units table)",
-                      "a vector of spike times")
-            for row, (unit_id, start, end) in enumerate(zip(unit_ids, starts, ends))
+            as_train(path, flat[start:end], f"unit {unit_id} (row {row} of the Units table)",
+                     "a vector of spike times")
+            for row, (unit_id, start, end) in enumerate(zip(unit_ids, starts, ends, strict=True))
         )
         labels = _unit_labels(path, units, colnames, label_column)
     return SpikeTrains(unit_ids, times, labels, False, stored_precision(flat))
 
 
-def _unit_labels(path, units, colnames, label_column):
+def _unit_labels(path: str, units: Any, colnames: Sequence[str],
+                 label_column: str | None) -> tuple[str, ...] | None:
     from hdmf.common.table import VectorIndex
 
     if label_column is not None:
@@ -166,7 +174,7 @@ def _unit_labels(path, units, colnames, label_column):
                 path, f"the Units table has no column {label_column!r} "
                       f"(units.colnames: {_listed(colnames)})",
             )
-        candidates = (label_column,)
+        candidates: tuple[str, ...] = (label_column,)
     else:
         candidates = tuple(name for name in LABEL_COLUMNS if name in colnames)
     for name in candidates:
@@ -186,7 +194,7 @@ def _unit_labels(path, units, colnames, label_column):
     return None
 
 
-def _as_text(values):
+def _as_text(values: ArrayLike) -> tuple[str, ...] | None:
     """Tuple of str from an array of str/bytes, or None when a value is not text."""
     labels = []
     for value in np.asarray(values, dtype=object).reshape(-1):
@@ -198,11 +206,11 @@ def _as_text(values):
     return tuple(labels)
 
 
-def _listed(names):
+def _listed(names: Sequence[object]) -> str:
     return ", ".join(repr(str(name)) for name in names) if len(names) else "none"
 
 
-def read_nwb_stimulus(path, name=None):
+def read_nwb_stimulus(path: StrPath, name: str | None = None) -> NwbStimulus:
     """One stimulus series (frames and their times) of an NWB file.
 
     Parameters
@@ -251,7 +259,8 @@ def read_nwb_stimulus(path, name=None):
                                    "not a TimeSeries of frames")
         if getattr(series, "external_file", None) is not None:
             raise InputError(path, f"stimulus {name!r} keeps its frames in external files "
-                                   f"({_listed(list(series.external_file[:]))}), which are not read")
+                                   f"({_listed(list(series.external_file[:]))}), which are not "
+                                   "read")
         frames = np.asarray(series.data[()])
         if frames.dtype.kind not in "biuf" or frames.ndim < 1:
             raise InputError(path, f"stimulus {name!r} holds values of type {frames.dtype} "
@@ -261,8 +270,8 @@ def read_nwb_stimulus(path, name=None):
         if timestamps is not None:
             stored = np.asarray(timestamps[()])
             precision = stored_precision(stored)
-            timestamps = _as_train(path, stored,
-                                   f"the timestamps of stimulus {name!r}", "a vector of times")
+            timestamps = as_train(path, stored,
+                                  f"the timestamps of stimulus {name!r}", "a vector of times")
             if timestamps.shape[0] != frames.shape[0]:
                 raise InputError(
                     path,
@@ -276,7 +285,10 @@ def read_nwb_stimulus(path, name=None):
                        starting_time=starting_time, rate=rate, timestamps_precision=precision)
 
 
-def read_nwb_intervals(path, name=None):
+def read_nwb_intervals(
+    path: StrPath,
+    name: str | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """Start and stop times of a TimeIntervals table (trials by default) of an NWB file.
 
     Parameters
@@ -331,10 +343,10 @@ def read_nwb_intervals(path, name=None):
             if column not in columns:
                 raise InputError(path, f"interval table {name!r} has no {column} column "
                                        f"(its columns: {_listed(columns)})")
-        start = _as_train(path, np.asarray(table["start_time"].data[:]),
-                          f"the start_time column of {name!r}", "a vector of times")
-        stop = _as_train(path, np.asarray(table["stop_time"].data[:]),
-                         f"the stop_time column of {name!r}", "a vector of times")
+        start = as_train(path, np.asarray(table["start_time"].data[:]),
+                         f"the start_time column of {name!r}", "a vector of times")
+        stop = as_train(path, np.asarray(table["stop_time"].data[:]),
+                        f"the stop_time column of {name!r}", "a vector of times")
     return start, stop
 
 
@@ -342,19 +354,21 @@ def read_nwb_intervals(path, name=None):
 
 
 def write_nwb_session(
-    path,
+    path: StrPath,
     *,
-    unit_ids,
-    spike_trains,
-    stimulus_frames,
-    frame_times,
-    labels=None,
-    stimulus_name="white_noise",
-    identifier="sparsefield",
-    session_description="Spike trains recorded during a white-noise stimulus, written by sparsefield.",
-    trials=None,
-    session_start_time=FIXED_DATE,
-):
+    unit_ids: ArrayLike,
+    spike_trains: Iterable[ArrayLike],
+    stimulus_frames: ArrayLike,
+    frame_times: ArrayLike,
+    labels: Iterable[str] | None = None,
+    stimulus_name: str = "white_noise",
+    identifier: str = "sparsefield",
+    session_description: str = (
+        "Spike trains recorded during a white-noise stimulus, written by sparsefield."
+    ),
+    trials: tuple[ArrayLike, ArrayLike] | None = None,
+    session_start_time: datetime.datetime = FIXED_DATE,
+) -> None:
     """Write units, a stimulus and optionally trials as an NWB file, atomically and reproducibly.
 
     Parameters
@@ -367,7 +381,7 @@ def write_nwb_session(
         Unique whole numbers, written as the Units table's ids.
     spike_trains : sequence of n_units array_like of shape (n_spikes,)
         Spike times of each unit in seconds (finite; may be empty).
-    stimulus_frames : array_like of shape (n_frames, height, width) or (n_frames, height, width, depth)
+    stimulus_frames : array_like of shape (n_frames, height, width[, depth])
         Written as stored (dtype kept) as an ImageSeries.
     frame_times : array_like of shape (n_frames,)
         Time of each frame in seconds, written as the series' timestamps.
@@ -396,25 +410,10 @@ def write_nwb_session(
         times disagree.
     """
     from pynwb import NWBHDF5IO, NWBFile
-    from pynwb.image import ImageSeries
 
-    unit_ids, spike_trains, labels = _check_units(unit_ids, spike_trains, labels)
-    frames = np.asarray(stimulus_frames)
-    if frames.ndim not in (3, 4) or frames.dtype.kind not in "biuf":
-        raise InputError(
-            "stimulus_frames",
-            f"expected a 3-D or 4-D array of real numbers (frames first), got shape "
-            f"{frames.shape} of type {frames.dtype}",
-        )
-    frame_times = _as_train("frame_times", np.asarray(frame_times), "the array",
-                            "a vector of times")
-    if frame_times.shape[0] != frames.shape[0]:
-        raise InputError(
-            "frame_times",
-            f"has {frame_times.shape[0]} times but stimulus_frames has {frames.shape[0]} frames",
-        )
-    if trials is not None:
-        trials = _check_trials(trials)
+    ids, trains, unit_labels = _check_units(unit_ids, spike_trains, labels)
+    frames, times = _check_frames(stimulus_frames, frame_times)
+    intervals = _check_trials(trials) if trials is not None else None
     if not (isinstance(session_start_time, datetime.datetime)
             and session_start_time.tzinfo is not None):
         raise InputError("session_start_time", "must be a timezone-aware datetime.datetime")
@@ -425,18 +424,7 @@ def write_nwb_session(
         session_start_time=session_start_time,
         file_create_date=[session_start_time],
     )
-    nwbfile.add_stimulus(ImageSeries(
-        name=stimulus_name, data=frames, unit="n.a.", timestamps=frame_times,
-        description="Stimulus frames, time first.",
-    ))
-    if labels is not None:
-        nwbfile.add_unit_column("quality", "Label of each unit (e.g. good, mua, noise).")
-    for index, (unit_id, train) in enumerate(zip(unit_ids, spike_trains)):
-        extra = {} if labels is None else {"quality": labels[index]}
-        nwbfile.add_unit(spike_times=train, id=int(unit_id), **extra)
-    if trials is not None:
-        for start, stop in zip(*trials):
-            nwbfile.add_trial(start_time=float(start), stop_time=float(stop))
+    _add_session(nwbfile, ids, trains, unit_labels, frames, times, stimulus_name, intervals)
     _fix_object_ids(nwbfile, identifier)
 
     with _atomic_path(path) as temporary:
@@ -444,7 +432,51 @@ def write_nwb_session(
             io.write(nwbfile)
 
 
-def _check_units(unit_ids, spike_trains, labels):
+def _check_frames(stimulus_frames: ArrayLike, frame_times: ArrayLike
+                  ) -> tuple[np.ndarray, NDArray[np.float64]]:
+    """The frames as stored (3-D or 4-D, frames first) and their times, checked."""
+    frames = np.asarray(stimulus_frames)
+    if frames.ndim not in (3, 4) or frames.dtype.kind not in "biuf":
+        raise InputError(
+            "stimulus_frames",
+            f"expected a 3-D or 4-D array of real numbers (frames first), got shape "
+            f"{frames.shape} of type {frames.dtype}",
+        )
+    times = as_train("frame_times", np.asarray(frame_times), "the array", "a vector of times")
+    if times.shape[0] != frames.shape[0]:
+        raise InputError(
+            "frame_times",
+            f"has {times.shape[0]} times but stimulus_frames has {frames.shape[0]} frames",
+        )
+    return frames, times
+
+
+def _add_session(nwbfile: Any, unit_ids: NDArray[np.int64],
+                 spike_trains: list[NDArray[np.float64]], labels: list[str] | None,
+                 frames: np.ndarray, frame_times: NDArray[np.float64], stimulus_name: str,
+                 trials: tuple[NDArray[np.float64], NDArray[np.float64]] | None) -> None:
+    """Add the stimulus series, the units (with their labels) and the trials to ``nwbfile``."""
+    from pynwb.image import ImageSeries
+
+    nwbfile.add_stimulus(ImageSeries(
+        name=stimulus_name, data=frames, unit="n.a.", timestamps=frame_times,
+        description="Stimulus frames, time first.",
+    ))
+    if labels is not None:
+        nwbfile.add_unit_column("quality", "Label of each unit (e.g. good, mua, noise).")
+    for index, (unit_id, train) in enumerate(zip(unit_ids, spike_trains, strict=True)):
+        extra = {} if labels is None else {"quality": labels[index]}
+        nwbfile.add_unit(spike_times=train, id=int(unit_id), **extra)
+    if trials is not None:
+        for start, stop in zip(*trials, strict=True):
+            nwbfile.add_trial(start_time=float(start), stop_time=float(stop))
+
+
+def _check_units(
+    unit_ids: ArrayLike,
+    spike_trains: Iterable[ArrayLike],
+    labels: Iterable[str] | None,
+) -> tuple[NDArray[np.int64], list[NDArray[np.float64]], list[str] | None]:
     ids = np.asarray(unit_ids)
     if ids.ndim != 1 or ids.dtype.kind not in "iuf" or ids.size == 0:
         raise InputError("unit_ids", f"expected a non-empty 1-D array of whole numbers, got "
@@ -453,14 +485,14 @@ def _check_units(unit_ids, spike_trains, labels):
     values, counts = np.unique(ids, return_counts=True)
     if np.any(counts > 1):
         raise InputError("unit_ids", f"unit id {int(values[counts > 1][0])} appears more than once")
-    trains = list(spike_trains)
-    if len(trains) != ids.shape[0]:
-        raise InputError("spike_trains", f"has {len(trains)} trains but unit_ids has "
+    given = list(spike_trains)
+    if len(given) != ids.shape[0]:
+        raise InputError("spike_trains", f"has {len(given)} trains but unit_ids has "
                                          f"{ids.shape[0]} ids")
     trains = [
-        _as_train("spike_trains", np.asarray(train), f"train {index} (unit {unit_id})",
-                  "a vector of spike times")
-        for index, (unit_id, train) in enumerate(zip(ids, trains))
+        as_train("spike_trains", np.asarray(train), f"train {index} (unit {unit_id})",
+                 "a vector of spike times")
+        for index, (unit_id, train) in enumerate(zip(ids, given, strict=True))
     ]
     if labels is not None:
         labels = list(labels)
@@ -470,13 +502,15 @@ def _check_units(unit_ids, spike_trains, labels):
     return ids, trains, labels
 
 
-def _check_trials(trials):
+def _check_trials(
+    trials: tuple[ArrayLike, ArrayLike],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     try:
         start, stop = trials
     except (TypeError, ValueError):
         raise InputError("trials", "expected a pair (start_times, stop_times)") from None
-    start = _as_train("trials", np.asarray(start), "start_times", "a vector of times")
-    stop = _as_train("trials", np.asarray(stop), "stop_times", "a vector of times")
+    start = as_train("trials", np.asarray(start), "start_times", "a vector of times")
+    stop = as_train("trials", np.asarray(stop), "stop_times", "a vector of times")
     if start.shape != stop.shape:
         raise InputError("trials", f"has {start.shape[0]} start times but {stop.shape[0]} "
                                    "stop times")
@@ -488,7 +522,7 @@ def _check_trials(trials):
     return start, stop
 
 
-def _fix_object_ids(nwbfile, identifier):
+def _fix_object_ids(nwbfile: Any, identifier: str) -> None:
     """Give every container a deterministic object id (pynwb draws a random uuid4).
 
     hdmf offers no public setter, so the id is set on the attribute its
@@ -516,7 +550,7 @@ def _fix_object_ids(nwbfile, identifier):
 
 
 @contextlib.contextmanager
-def _atomic_path(path):
+def _atomic_path(path: StrPath) -> Iterator[str]:
     """Yield a temporary path beside ``path``; move it onto ``path`` when the block succeeds."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp.nwb")

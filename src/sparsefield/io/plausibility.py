@@ -25,12 +25,22 @@ that relaxes it where a real recording could legitimately trip it:
 :func:`sparsefield.io.session.load_session` runs them on every session.
 """
 
+from __future__ import annotations
+
 import logging
 import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sparsefield.errors import InputError
+
+if TYPE_CHECKING:
+    from sparsefield.io.cells import SpikeTrains
+    from sparsefield.io.readers import StoredPrecision
+    from sparsefield.io.session import Session
 
 LOG = logging.getLogger(__name__)
 
@@ -49,12 +59,12 @@ CONSTANT_PIXELS = ("error", "warn")
 _NAMED_PIXELS = 5
 
 
-def _g(value, digits=4):
+def _g(value: float, digits: int = 4) -> str:
     """A number in a message: ``0.2``, ``1.5e+05``."""
     return f"{value:.{digits}g}"
 
 
-def _count(number, noun, plural=None):
+def _count(number: int, noun: str, plural: str | None = None) -> str:
     """``1 frame interval``, ``3 frame intervals``."""
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
@@ -62,7 +72,7 @@ def _count(number, noun, plural=None):
 # --- settings ------------------------------------------------------------------------
 
 
-def as_bounds(value, key, unit):
+def as_bounds(value: Iterable[float], key: str, unit: str) -> tuple[float, float]:
     """A ``[lowest, highest]`` setting as a checked tuple of two floats.
 
     Parameters
@@ -92,7 +102,7 @@ def as_bounds(value, key, unit):
     return low, high
 
 
-def as_fraction(value, key):
+def as_fraction(value: Any, key: str) -> float:
     """A setting in (0, 1] as a float; :class:`InputError` naming ``key`` otherwise."""
     try:
         number = float(value)
@@ -103,7 +113,7 @@ def as_fraction(value, key):
     return number
 
 
-def as_choice(value, key, allowed):
+def as_choice(value: Any, key: str, allowed: Sequence[str]) -> str:
     """A text setting that must be one of ``allowed``."""
     if value not in allowed:
         raise InputError(key, f"is {value!r}; expected one of {', '.join(allowed)}")
@@ -113,7 +123,7 @@ def as_choice(value, key, allowed):
 # --- timing ---------------------------------------------------------------------------
 
 
-def time_unit_hint(median, unit, bounds):
+def time_unit_hint(median: float, unit: str, bounds: tuple[float, float]) -> str:
     """Advice for a median frame interval outside ``bounds``: which time unit the
     numbers look like (``""`` when none fits better).
 
@@ -142,7 +152,8 @@ def time_unit_hint(median, unit, bounds):
     return ""
 
 
-def check_frame_intervals(trials, bounds, source, unit):
+def check_frame_intervals(trials: Sequence[NDArray[np.float64]], bounds: tuple[float, float],
+                          source: str, unit: str) -> float:
     """Frame (trigger) intervals: median and shortest inside ``bounds``.
 
     Parameters
@@ -199,7 +210,7 @@ def check_frame_intervals(trials, bounds, source, unit):
     return median
 
 
-def check_frame_rate(rate, bounds, source):
+def check_frame_rate(rate: float, bounds: tuple[float, float], source: str) -> None:
     """A ``frame_rate`` (Hz) whose frames last within ``bounds`` seconds.
 
     Raises
@@ -215,7 +226,8 @@ def check_frame_rate(rate, bounds, source):
                          "frame_rate (frames per second), or widen sessions.frame_interval")
 
 
-def check_time_precision(precision, scale, largest, frame, max_error, source, what, unit):
+def check_time_precision(precision: StoredPrecision | None, scale: float, largest: float,
+                         frame: float, max_error: float, source: str, what: str, unit: str) -> None:
     """Times stored too coarsely for the frames (float32 late in a recording, integer s).
 
     Parameters
@@ -264,8 +276,9 @@ def check_time_precision(precision, scale, largest, frame, max_error, source, wh
                      "or raise sessions.max_time_error")
 
 
-def check_not_the_same(trains, spikes_scale, triggers, triggers_scale, spikes_path,
-                       triggers_path, triggers_blank):
+def check_not_the_same(trains: SpikeTrains, spikes_scale: float,
+                       triggers: Sequence[NDArray[np.float64]], triggers_scale: float,
+                       spikes_path: str, triggers_path: str, triggers_blank: bool) -> None:
     """Spike times and trigger times must not be the same numbers.
 
     Parameters
@@ -288,7 +301,7 @@ def check_not_the_same(trains, spikes_scale, triggers, triggers_scale, spikes_pa
         trigger times.
     """
     stored_triggers = np.concatenate(triggers) / triggers_scale
-    for unit_id, train in zip(np.asarray(trains.unit_ids).tolist(), trains.times):
+    for unit_id, train in zip(np.asarray(trains.unit_ids).tolist(), trains.times, strict=True):
         times = np.concatenate(train) if trains.per_trial else train
         if times.size != stored_triggers.size:
             continue
@@ -302,7 +315,7 @@ def check_not_the_same(trains, spikes_scale, triggers, triggers_scale, spikes_pa
                              "frame_rate if there are no frame times")
 
 
-def check_spike_order(values, path, where):
+def check_spike_order(values: NDArray[np.float64], path: str, where: str) -> int:
     """A stored spike train out of order: a restart is an error, a few swaps a warning.
 
     Parameters
@@ -347,11 +360,13 @@ def check_spike_order(values, path, where):
     return int(back.size)
 
 
-def session_duration(trigger_times, trial_starts):
+def session_duration(trigger_times: NDArray[np.float64], trial_starts: Iterable[int]) -> float:
     """Total time covered by a session's frames, s (each piece's last frame lasts its
-    median interval, as the binning makes it)."""
+    median interval, as the binning makes it).
+    """
     bounds = list(trial_starts) + [trigger_times.size]
-    steps = [np.diff(trigger_times[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
+    steps = [np.diff(trigger_times[start:stop])
+             for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
     every = np.concatenate([step for step in steps if step.size] or [np.zeros(0)])
     overall = float(np.median(every)) if every.size else 0.0
     return float(sum(step.sum() + (np.median(step) if step.size else overall)
@@ -362,7 +377,7 @@ def session_duration(trigger_times, trial_starts):
 _MIN_SPIKES_CROWDED = 10
 
 
-def check_rates(session, bounds, source):
+def check_rates(session: Session, bounds: tuple[float, float], source: str) -> None:
     """Mean firing rates of the units that will be fitted (>= ``min_spikes`` spikes).
 
     Parameters
@@ -407,7 +422,7 @@ def check_rates(session, bounds, source):
                              f"{advice}")
 
 
-def check_fittable(session, source):
+def check_fittable(session: Session, source: str) -> None:
     """At least one unit has enough spikes to be fitted: a session where every unit is
     below ``min_spikes`` would finish with nothing fitted.
 
@@ -434,7 +449,8 @@ def check_fittable(session, source):
                          "units and unit_label columns and the time units, or lower min_spikes")
 
 
-def check_stimulus(stimulus, frame_shape, mode, source):
+def check_stimulus(stimulus: NDArray[np.float64], frame_shape: tuple[int, int], mode: str,
+                   source: str) -> int:
     """A stimulus that can identify receptive-field weights.
 
     Parameters

@@ -23,10 +23,13 @@ read; checking what the arrays mean is :mod:`sparsefield.io.recording`'s job.
 import os
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 
 #: Formats a sheet may name in its ``format`` column.
@@ -73,7 +76,7 @@ class StoredPrecision:
     step: float
 
 
-def stored_precision(*arrays, scale=1.0):
+def stored_precision(*arrays: ArrayLike, scale: float = 1.0) -> StoredPrecision | None:
     """The coarsest :class:`StoredPrecision` of arrays of times, as stored.
 
     Parameters
@@ -109,7 +112,7 @@ def stored_precision(*arrays, scale=1.0):
     return coarsest
 
 
-def infer_format(path):
+def infer_format(path: StrPath) -> str:
     """Format of a file from its extension.
 
     Parameters
@@ -139,7 +142,7 @@ def infer_format(path):
         ) from None
 
 
-def check_file(path):
+def check_file(path: StrPath) -> None:
     """Raise :class:`InputError` unless ``path`` is an existing file.
 
     Parameters
@@ -152,7 +155,7 @@ def check_file(path):
         raise InputError(path, "is a folder, not a file")
 
 
-def read_variables(path, fmt, keys):
+def read_variables(path: StrPath, fmt: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
     """Read named arrays from one file, opening it once.
 
     Parameters
@@ -192,32 +195,43 @@ def read_variables(path, fmt, keys):
     return _read_text(path, keys)
 
 
-def _short(error):
-    """One-line, bounded description of a reader's exception."""
+def short_error(error: BaseException) -> str:
+    """One-line, bounded description of a reader's exception.
+
+    Parameters
+    ----------
+    error : BaseException
+
+    Returns
+    -------
+    str
+        The message on one line (whitespace runs as one space), at most 120
+        characters; the exception's type name when the message is empty.
+    """
     text = " ".join(str(error).split()) or type(error).__name__
     if len(text) > 120:
         text = text[:117] + "..."
     return text
 
 
-def _missing(path, key, available, kind):
+def _missing(path: str, key: str, available: Sequence[str], kind: str) -> InputError:
     listed = ", ".join(repr(name) for name in available) if available else "none"
     return InputError(path, f"has no {kind} {key!r} (it holds: {listed})")
 
 
-def _read_mat(path, keys):
+def _read_mat(path: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
     import h5py
 
     try:
         is_hdf5 = h5py.is_hdf5(path)
     except Exception as error:  # noqa: BLE001 - any failure means unreadable
-        raise InputError(path, f"cannot be read ({_short(error)})") from error
+        raise InputError(path, f"cannot be read ({short_error(error)})") from error
     if is_hdf5:
         return _read_mat73(path, keys)
     return _read_mat5(path, keys)
 
 
-def _read_mat5(path, keys):
+def _read_mat5(path: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
     import scipy.io
 
     try:
@@ -225,7 +239,7 @@ def _read_mat5(path, keys):
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
             path,
-            f"cannot be read as a MATLAB file (truncated or corrupt: {_short(error)})",
+            f"cannot be read as a MATLAB file (truncated or corrupt: {short_error(error)})",
         ) from error
     arrays = {}
     for key in keys:
@@ -239,7 +253,7 @@ def _read_mat5(path, keys):
     return arrays
 
 
-def _read_mat73(path, keys):
+def _read_mat73(path: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
     import h5py
 
     try:
@@ -247,7 +261,8 @@ def _read_mat73(path, keys):
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
             path,
-            f"cannot be read as a MATLAB v7.3 (HDF5) file (truncated or corrupt: {_short(error)})",
+            "cannot be read as a MATLAB v7.3 (HDF5) file (truncated or corrupt: "
+            f"{short_error(error)})",
         ) from error
     arrays = {}
     with handle:
@@ -259,7 +274,8 @@ def _read_mat73(path, keys):
             if not isinstance(node, h5py.Dataset):
                 raise InputError(
                     path,
-                    f"variable {key!r} is a MATLAB struct, cell or sparse matrix, not a numeric array",
+                    f"variable {key!r} is a MATLAB struct, cell or sparse matrix, not a numeric "
+                    "array",
                 )
             matlab_class = node.attrs.get("MATLAB_class", b"")
             if isinstance(matlab_class, bytes):
@@ -267,7 +283,8 @@ def _read_mat73(path, keys):
             matlab_class = str(matlab_class)
             if matlab_class and matlab_class not in _MATLAB_NUMERIC_CLASSES:
                 raise InputError(
-                    path, f"variable {key!r} is of MATLAB class {matlab_class!r}, not a numeric array"
+                    path,
+                    f"variable {key!r} is of MATLAB class {matlab_class!r}, not a numeric array",
                 )
             try:
                 if int(np.asarray(node.attrs.get("MATLAB_empty", 0)).ravel()[0]) == 1:
@@ -278,14 +295,14 @@ def _read_mat73(path, keys):
             except Exception as error:  # noqa: BLE001 - rephrased for the user
                 raise InputError(
                     path,
-                    f"cannot read variable {key!r} (truncated or corrupt: {_short(error)})",
+                    f"cannot read variable {key!r} (truncated or corrupt: {short_error(error)})",
                 ) from error
             # HDF5 sees MATLAB's column-major arrays with their axes reversed.
             arrays[key] = _as_numeric(path, key, np.asarray(data).transpose())
     return arrays
 
 
-def _read_npz(path, keys):
+def _read_npz(path: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
     with open(path, "rb") as handle:
         magic = handle.read(6)
     if magic == b"\x93NUMPY":
@@ -300,7 +317,7 @@ def _read_npz(path, keys):
         archive = np.load(path, allow_pickle=False)
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
-            path, f"cannot be read as an .npz archive (truncated or corrupt: {_short(error)})"
+            path, f"cannot be read as an .npz archive (truncated or corrupt: {short_error(error)})"
         ) from error
     arrays = {}
     with archive:
@@ -317,17 +334,17 @@ def _read_npz(path, keys):
                         "(it would have to be unpickled); store plain numbers",
                     ) from error
                 raise InputError(
-                    path, f"cannot read array {key!r} (truncated or corrupt: {_short(error)})"
+                    path, f"cannot read array {key!r} (truncated or corrupt: {short_error(error)})"
                 ) from error
             except (zipfile.BadZipFile, OSError, EOFError) as error:
                 raise InputError(
-                    path, f"cannot read array {key!r} (truncated or corrupt: {_short(error)})"
+                    path, f"cannot read array {key!r} (truncated or corrupt: {short_error(error)})"
                 ) from error
             arrays[key] = _as_numeric(path, key, data)
     return arrays
 
 
-def _read_text(path, keys):
+def _read_text(path: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
     try:
         with warnings.catch_warnings():
             # An empty file is reported later, as an empty spike train.
@@ -336,12 +353,12 @@ def _read_text(path, keys):
     except Exception as error:  # noqa: BLE001 - rephrased for the user
         raise InputError(
             path,
-            f"cannot be read as a text file of numbers, one per line ({_short(error)})",
+            f"cannot be read as a text file of numbers, one per line ({short_error(error)})",
         ) from error
     return {key: data for key in keys}
 
 
-def _as_numeric(path, key, data):
+def _as_numeric(path: str, key: str, data: object) -> np.ndarray:
     """Refuse arrays that do not hold plain real numbers."""
     if not isinstance(data, np.ndarray):
         raise InputError(

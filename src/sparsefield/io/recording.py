@@ -9,12 +9,16 @@ sheet row) and the problem; code downstream trusts a :class:`Recording`.
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_times
 from sparsefield._npz import NpzMixin
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 from sparsefield.io.readers import FORMATS, check_file, infer_format, read_variables
 
@@ -66,15 +70,16 @@ _ROLES = ("spikes", "triggers", "stimulus")
 
 class SourcesNpzMixin(NpzMixin):
     """:class:`NpzMixin` for a dataclass whose ``sources`` field (dict of role to path) is
-    stored as one ``source_<role>`` string per role (Recording, Session)."""
+    stored as one ``source_<role>`` string per role (Recording, Session).
+    """
 
-    def _pack_field(self, name, kind, value):
+    def _pack_field(self, name: str, kind: Any, value: Any) -> dict[str, np.ndarray | np.generic]:
         if name == "sources":
             return {f"source_{role}": np.str_(path) for role, path in value.items()}
         return super()._pack_field(name, kind, value)
 
     @classmethod
-    def _unpack_field(cls, name, kind, npz):
+    def _unpack_field(cls, name: str, kind: Any, npz: Mapping[str, ArrayLike]) -> Any:
         if name == "sources":
             return {key[len("source_"):]: str(npz[key])
                     for key in npz.keys() if key.startswith("source_")}
@@ -121,11 +126,11 @@ class Recording(SourcesNpzMixin):
     sources: dict = field(default_factory=dict)
 
     @property
-    def n_frames(self):
+    def n_frames(self) -> int:
         """Number of frames kept (equal to the number of triggers)."""
         return self.stimulus.shape[0]
 
-    def stimulus_frames(self):
+    def stimulus_frames(self) -> np.ndarray:
         """The stimulus as images.
 
         Returns
@@ -136,7 +141,7 @@ class Recording(SourcesNpzMixin):
         return self.stimulus.reshape(self.stimulus.shape[0], *self.frame_shape)
 
 
-def load_recording(row, base_dir="."):
+def load_recording(row: Mapping[str, Any], base_dir: StrPath = ".") -> Recording:
     """Read and check one recording described by a row of the recordings sheet.
 
     Parameters
@@ -198,12 +203,37 @@ def load_recording(row, base_dir="."):
     settings = _read_row(row)
     recording_id = settings["recording_id"]
     sources = {
-        role: _resolve(settings[f"{role}_file"], base_dir) for role in _ROLES
+        role: resolve(settings[f"{role}_file"], base_dir) for role in _ROLES
     }
 
+    contents = _read_sources(settings, sources)
+
+    def variable(role: str) -> np.ndarray:
+        return contents[sources[role]][settings[f"{role}_key"]]
+
+    unit = settings["time_unit"]
+    spike_times = _check_spike_times(sources["spikes"], variable("spikes"), unit)
+    trigger_times = _check_trigger_times(sources["triggers"], variable("triggers"), unit)
+    stimulus, frame_shape, n_frames_dropped = check_stimulus(
+        sources["stimulus"], variable("stimulus"), settings, trigger_times.shape[0]
+    )
+    return Recording(
+        recording_id=recording_id,
+        spike_times=spike_times,
+        trigger_times=trigger_times,
+        stimulus=stimulus,
+        frame_shape=frame_shape,
+        n_frames_dropped=n_frames_dropped,
+        sources=dict(sources),
+    )
+
+
+def _read_sources(settings: dict[str, Any], sources: dict[str, str]
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    """The arrays of every role, read with each file opened once: path -> key -> array."""
     # Group roles by file so each file is opened once.
-    wanted = {}
-    formats = {}
+    wanted: dict[str, list[str]] = {}
+    formats: dict[str, str] = {}
     for role in _ROLES:
         path = sources[role]
         check_file(path)
@@ -218,32 +248,26 @@ def load_recording(row, base_dir="."):
                 + (" and set format to auto" if settings["format"] == "text" else ""),
             )
         wanted.setdefault(path, []).append(settings[f"{role}_key"])
-    contents = {path: read_variables(path, formats[path], keys) for path, keys in wanted.items()}
-
-    def variable(role):
-        return contents[sources[role]][settings[f"{role}_key"]]
-
-    unit = settings["time_unit"]
-    spike_times = _check_spike_times(sources["spikes"], variable("spikes"), unit)
-    trigger_times = _check_trigger_times(sources["triggers"], variable("triggers"), unit)
-    stimulus, frame_shape, n_frames_dropped = _check_stimulus(
-        sources["stimulus"], variable("stimulus"), settings, trigger_times.shape[0]
-    )
-    return Recording(
-        recording_id=recording_id,
-        spike_times=spike_times,
-        trigger_times=trigger_times,
-        stimulus=stimulus,
-        frame_shape=frame_shape,
-        n_frames_dropped=n_frames_dropped,
-        sources=dict(sources),
-    )
+    return {path: read_variables(path, formats[path], keys) for path, keys in wanted.items()}
 
 
 # --- the sheet row -------------------------------------------------------------------
 
 
-def _is_blank(value):
+def is_blank(value: object) -> bool:
+    """Whether a sheet cell is empty.
+
+    Parameters
+    ----------
+    value : object
+        The cell as pandas (or a mapping) gives it.
+
+    Returns
+    -------
+    blank : bool
+        True for None, pandas' ``NA`` and ``NaT``, a NaN float and a string of
+        only whitespace; False for anything else.
+    """
     if value is None:
         return True
     if type(value).__name__ in ("NAType", "NaTType"):
@@ -255,25 +279,38 @@ def _is_blank(value):
     return False
 
 
-def _text_cell(value):
+def text_cell(value: object) -> str:
+    """A sheet cell as text.
+
+    Parameters
+    ----------
+    value : object
+        A non-blank cell (see :func:`is_blank`).
+
+    Returns
+    -------
+    text : str
+        A whole float (pandas reads a column of numbers as floats) without its
+        ``.0``; anything else as ``str(value)`` stripped of surrounding whitespace.
+    """
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value).strip()
 
 
-def _read_row(row):
+def _read_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """Sheet row -> dict of every column, defaults applied, values checked."""
     cells = {}
     for column in SHEET_COLUMNS:
         value = row.get(column) if hasattr(row, "get") else row[column]
-        cells[column] = None if _is_blank(value) else value
+        cells[column] = None if is_blank(value) else value
     recording_id = cells["recording_id"]
     if recording_id is None:
         raise InputError("recordings.tsv", "a row has no recording_id")
-    recording_id = _text_cell(recording_id)
+    recording_id = text_cell(recording_id)
     source = f"recordings.tsv: {recording_id}"
 
-    settings = {"recording_id": recording_id}
+    settings: dict[str, Any] = {"recording_id": recording_id}
     for column in SHEET_COLUMNS[1:]:
         value = cells[column]
         if value is None:
@@ -287,7 +324,7 @@ def _read_row(row):
     for column in ("format", "spikes_file", "triggers_file", "stimulus_file",
                    "spikes_key", "triggers_key", "stimulus_key",
                    "stimulus_axes", "pixel_order", "time_unit"):
-        settings[column] = _text_cell(settings[column])
+        settings[column] = text_cell(settings[column])
 
     _choice(source, settings, "format", FORMATS)
     _choice(source, settings, "stimulus_axes", STIMULUS_AXES)
@@ -313,7 +350,7 @@ def _read_row(row):
     return settings
 
 
-def _choice(source, settings, column, allowed):
+def _choice(source: str, settings: Mapping[str, Any], column: str, allowed: Sequence[str]) -> None:
     if settings[column] not in allowed:
         raise InputError(
             source,
@@ -321,7 +358,7 @@ def _choice(source, settings, column, allowed):
         )
 
 
-def _positive_int(source, column, value):
+def _positive_int(source: str, column: str, value: Any) -> int | None:
     if value is None:
         return None
     try:
@@ -333,7 +370,21 @@ def _positive_int(source, column, value):
     return int(number)
 
 
-def _resolve(path, base_dir):
+def resolve(path: str, base_dir: StrPath) -> str:
+    """A sheet's file path made absolute.
+
+    Parameters
+    ----------
+    path : str
+        The path as the sheet gives it; ``~`` is expanded.
+    base_dir : str or os.PathLike
+        Folder that a relative ``path`` is relative to.
+
+    Returns
+    -------
+    path : str
+        The absolute path, normalised (no ``..`` or doubled separators).
+    """
     path = os.path.expanduser(path)
     if not os.path.isabs(path):
         path = os.path.join(os.fspath(base_dir), path)
@@ -343,7 +394,7 @@ def _resolve(path, base_dir):
 # --- the arrays ----------------------------------------------------------------------
 
 
-def _as_vector(path, data, what):
+def _as_vector(path: str, data: ArrayLike, what: str) -> NDArray[np.float64]:
     """Squeeze an (n,), (n, 1) or (1, n) array to (n,) float64."""
     data = np.asarray(data)
     if data.size == 0:
@@ -357,7 +408,7 @@ def _as_vector(path, data, what):
     return data.astype(np.float64).reshape(-1)
 
 
-def _check_spike_times(path, data, unit):
+def _check_spike_times(path: str, data: ArrayLike, unit: str) -> NDArray[np.float64]:
     spike_times = _as_vector(path, data, "spike times")
     if spike_times.size == 0:
         raise InputError(path, "spike train is empty (no spike times)")
@@ -373,7 +424,7 @@ def _check_spike_times(path, data, unit):
     return np.sort(spike_times) * TIME_UNITS[unit]
 
 
-def _check_trigger_times(path, data, unit):
+def _check_trigger_times(path: str, data: ArrayLike, unit: str) -> NDArray[np.float64]:
     trigger_times = as_times(
         _as_vector(path, data, "trigger times"), path,
         order="increasing", min_length=2, what="trigger time", unit=unit,
@@ -381,8 +432,38 @@ def _check_trigger_times(path, data, unit):
     return trigger_times * TIME_UNITS[unit]
 
 
-def _check_stimulus(path, data, settings, n_triggers):
-    """Stored stimulus -> (n_triggers, n_pixels) float64 in C pixel order."""
+def check_stimulus(path: str, data: ArrayLike, settings: Mapping[str, Any],
+                   n_triggers: int) -> tuple[NDArray[np.float64], tuple[int, int], int]:
+    """Stored stimulus -> (n_triggers, n_pixels) float64 in C pixel order.
+
+    Parameters
+    ----------
+    path : str
+        File the stimulus was read from (the source of every error).
+    data : array_like
+        The stored stimulus, with the axes ``settings["stimulus_axes"]`` names.
+    settings : Mapping
+        The checked sheet row: ``stimulus_axes``, ``frame_height``,
+        ``frame_width`` (None when the stored shape gives them) and ``pixel_order``.
+    n_triggers : int
+        Number of trigger times; the frames beyond the last trigger are dropped.
+
+    Returns
+    -------
+    stimulus : ndarray of shape (n_triggers, height * width), float64
+        One frame per trigger, flattened in C pixel order (pixel = row * width + col).
+    frame_shape : tuple of int
+        ``(height, width)``.
+    n_frames_dropped : int
+        Number of stored frames beyond the last trigger.
+
+    Raises
+    ------
+    InputError
+        Source: ``path``.  When the stored shape does not match
+        ``stimulus_axes`` or the sheet's frame size, the frames have no pixels,
+        there are more triggers than frames, or a value is not finite.
+    """
     axes = settings["stimulus_axes"]
     data = np.asarray(data)
     shape_text = "x".join(str(size) for size in data.shape)
@@ -396,7 +477,7 @@ def _check_stimulus(path, data, settings, n_triggers):
     wanted = (settings["frame_height"], settings["frame_width"])
     if len(axes) == 3:
         frame_shape = (data.shape[axes.index("h")], data.shape[axes.index("w")])
-        given = tuple(given or found for given, found in zip(wanted, frame_shape))
+        given = tuple(given or found for given, found in zip(wanted, frame_shape, strict=True))
         if given != frame_shape:
             raise InputError(
                 path,

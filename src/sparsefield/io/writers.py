@@ -3,9 +3,11 @@
 import io
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sparsefield._checks import as_float_array
 from sparsefield._files import atomic_write
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 
 DEFAULT_KEYS = ("DN_spiketimes", "DN_triggertimes", "DN_stim")
@@ -15,7 +17,8 @@ DEFAULT_KEYS = ("DN_spiketimes", "DN_triggertimes", "DN_stim")
 MAT_DESCRIPTION = "MATLAB 5.0 MAT-file, written by sparsefield"
 
 
-def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KEYS):
+def save_raw_mat(path: StrPath, spike_times: ArrayLike, trigger_times: ArrayLike,
+                 stimulus_hwt: ArrayLike, keys: tuple[str, str, str] = DEFAULT_KEYS) -> None:
     """Write spikes, triggers and stimulus as a MATLAB v5 file, atomically.
 
     The layout is the real recording's: spike and trigger times as float64
@@ -23,8 +26,8 @@ def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KE
     compressed.  The file is written to a temporary name in the same folder and
     renamed over ``path`` only when complete, so a failure leaves no partial
     file.  The header's description is the fixed :data:`MAT_DESCRIPTION` (scipy
-    writes the date there), so the same arrays always give the same bytes.  Read it back with :func:`sparsefield.io.load_recording` and the
-    default sheet columns.
+    writes the date there), so the same arrays always give the same bytes.  Read it
+    back with :func:`sparsefield.io.load_recording` and the default sheet columns.
 
     Parameters
     ----------
@@ -70,8 +73,9 @@ def save_raw_mat(path, spike_times, trigger_times, stimulus_hwt, keys=DEFAULT_KE
         handle.write(_fixed_description(buffer.getvalue()))
 
 
-def _fixed_description(data):
+def _fixed_description(data: bytes) -> bytes:
     """MAT v5 bytes with the header's 116-byte description replaced by
-    :data:`MAT_DESCRIPTION` (space padded, as MATLAB writes it)."""
+    :data:`MAT_DESCRIPTION` (space padded, as MATLAB writes it).
+    """
     description = MAT_DESCRIPTION.encode("ascii").ljust(116, b" ")
     return description + data[116:]

@@ -1,7 +1,8 @@
 """Lasso (L1) receptive-field figures from plain arrays.
 
-Three figures for a lasso path fitted per frame lag over penalties
-``lambda_1 > ... > lambda_K`` and scored by cross-validation:
+Two figures for a lasso path fitted per frame lag over penalties
+``lambda_1 > ... > lambda_K`` (its cross-validation curve is drawn by
+:func:`sparsefield.plots.lasso_cv.cv_curve_figure`):
 
 * :func:`lasso_grid_figure`: the receptive field over the whole path on one
   shared symmetric colour scale.  Grid stimuli with few lags: one row of maps
@@ -9,48 +10,55 @@ Three figures for a lasso path fitted per frame lag over penalties
   the chosen penalty (a subset of lags) above a summary of the path (non-zero
   weights and the peak pixel's weight against the penalty).  Bars: one x–t
   map per penalty.  Full field: one temporal kernel per penalty;
-* :func:`cv_curve_figure`: the held-out log-likelihood against the penalty,
-  with ``lambda_min`` and ``lambda_1se`` marked;
 * :func:`ml_vs_lasso_figure`: the maximum-likelihood receptive field beside
   the lasso one at the chosen penalty, each on its own scale.
 
 Like :mod:`sparsefield.plots.rf`, nothing here fits anything; the stimulus
-geometry rule, the map and x–t drawing, colour bars, delay labels and input
-checks are those of that module.  Save with
+geometry rule is :func:`sparsefield.rf.shape.stimulus_geometry`, the map and
+x–t drawing, colour bars and input checks are those of
+:mod:`sparsefield.plots.layout`, the delay labels those of
+:mod:`sparsefield.plots.delays`.  Save with
 :func:`sparsefield.plots.style.save_figure`.
 """
 
 import operator
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
+from matplotlib.collections import QuadMesh
+from matplotlib.colorbar import Colorbar
 from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_int
 from sparsefield.errors import InputError
-from sparsefield.plots.rf import (
-    _bar_label,
-    _colorbar,
-    _curve,
-    _frame_duration,
-    _frame_shape,
-    _map_panel,
-    _mark_cell,
-    _panel_grid,
-    _panels,
-    _plot_array,
-    _row_height_ms,
-    _show_map,
-    _show_xt,
-    _time_axis,
-    _to_image,
-    _zero_line,
-    delay_text,
-    every_text,
-    lag_subset,
-    stimulus_geometry,
+from sparsefield.plots.delays import every_text, lag_subset, lag_title
+from sparsefield.plots.layout import (
+    add_colorbar,
+    bar_axis_label,
+    checked_frame_duration,
+    checked_frame_shape,
+    delay_curve,
+    label_delay_axes,
+    map_panel,
+    mark_cell,
+    panel_axes,
+    panel_grid,
+    plot_array,
+    positive_values,
+    row_height_ms,
+    show_map,
+    show_xt,
+    to_image,
+    zero_line,
 )
 from sparsefield.plots.style import new_figure, styled, symmetric_limits
+from sparsefield.rf.shape import stimulus_geometry
 from sparsefield.rf.summary import peak_pixel
 
 #: Width of one map panel in the lasso grid, inches (height follows the frame
@@ -79,31 +87,17 @@ _CHOSEN_COLOUR = "C3"
 # checks and small helpers
 
 
-def _positive(name, values):
-    """Raise InputError unless all ``values`` are finite and > 0."""
-    values = np.asarray(values, dtype=float)
-    bad = ~(np.isfinite(values) & (values > 0))
-    if np.any(bad):
-        raise InputError(name, f"must be finite and > 0, got {values[bad][:5].tolist()}")
-    return values
-
-
-def _lag_title(lag, frame_duration):
-    return f"lag {lag:g}\n≈{delay_text(lag * frame_duration, frame_duration)}"
-
-
-def _lambda_text(value):
+def _lambda_text(value: float) -> str:
     return f"λ = {value:.1e}"
 
 
-def _row_label(axes, text, colour="black", bold=False):
+def _row_label(axes: Axes, text: str, colour: str = "black", bold: bool = False) -> None:
     """Write ``text`` left of ``axes`` as a horizontal y label (kept by constrained layout)."""
-    axes.set_ylabel(
-        text, rotation=0, ha="right", va="center", labelpad=4.0, color=colour, fontweight="bold" if bold else "normal"
-    )
+    axes.set_ylabel(text, rotation=0, ha="right", va="center", labelpad=4.0, color=colour,
+                    fontweight="bold" if bold else "normal")
 
 
-def _frame_axes(axes, colour, linewidth):
+def _frame_axes(axes: Axes, colour: str, linewidth: float) -> None:
     for spine in axes.spines.values():
         spine.set_edgecolor(colour)
         spine.set_linewidth(linewidth)
@@ -114,8 +108,9 @@ def _frame_axes(axes, colour, linewidth):
 
 
 @styled
-def lasso_grid_figure(weights, lambdas, lags, frame_shape, frame_duration, title, chosen=None, *,
-                      max_lags=MAX_GRID_LAGS):
+def lasso_grid_figure(weights: ArrayLike, lambdas: ArrayLike, lags: ArrayLike,
+                      frame_shape: Sequence[int], frame_duration: float, title: str,
+                      chosen: int | None = None, *, max_lags: int = MAX_GRID_LAGS) -> Figure:
     """Lasso receptive fields over the regularisation path.
 
     Parameters
@@ -159,11 +154,11 @@ def lasso_grid_figure(weights, lambdas, lags, frame_shape, frame_duration, title
           the chosen one in red, and the number of non-zero weights against
           the penalty.
     """
-    weights = _plot_array(weights, "weights", 3)
-    lambdas = _positive("lambdas", _plot_array(lambdas, "lambdas", 1, length=weights.shape[0]))
-    lags = _plot_array(lags, "lags", 1, length=weights.shape[1])
-    frame_shape = _frame_shape(frame_shape, weights.shape[2], "weights")
-    frame_duration = _frame_duration(frame_duration)
+    weights = plot_array(weights, "weights", 3)
+    lambdas = positive_values("lambdas", plot_array(lambdas, "lambdas", 1, length=weights.shape[0]))
+    lags = plot_array(lags, "lags", 1, length=weights.shape[1])
+    frame_shape = checked_frame_shape(frame_shape, weights.shape[2], "weights")
+    frame_duration = checked_frame_duration(frame_duration)
     chosen = _chosen_index(chosen, lambdas.size)
     max_lags = as_int(max_lags, "max_lags", minimum=1)
     geometry = stimulus_geometry(frame_shape)
@@ -172,35 +167,42 @@ def lasso_grid_figure(weights, lambdas, lags, frame_shape, frame_duration, title
     if geometry == "bars":
         return _xt_path(weights, lambdas, lags, frame_shape, frame_duration, title, chosen)
     if lags.size > max_lags:
-        return _chosen_maps_and_path(weights, lambdas, lags, frame_shape, frame_duration, title, chosen, max_lags)
+        return _chosen_maps_and_path(weights, lambdas, lags, frame_shape, frame_duration, title,
+                                     chosen, max_lags)
     vmax = symmetric_limits(weights)
-    panel_width, panel_height, aspect = _map_panel(frame_shape, _GRID_PANEL)
+    panel_width, panel_height, aspect = map_panel(frame_shape, _GRID_PANEL)
     figure = new_figure(panel_width * lags.size + 2.4, panel_height * lambdas.size + 0.95)
-    grid = figure.subplots(*weights.shape[:2], squeeze=False)  # not shared: sharing is O(n²) per draw
+    # not shared: sharing is O(n²) per draw
+    grid = figure.subplots(*weights.shape[:2], squeeze=False)
     for row, axes_row in enumerate(grid):
         for column, axes in enumerate(axes_row):
-            shown = _show_map(axes, _to_image(weights[row, column], frame_shape), vmax, aspect=aspect)
-        _label_penalty_row(axes_row, lambdas[row], np.count_nonzero(weights[row]), weights[row].size, row == chosen)
+            shown = show_map(axes, to_image(weights[row, column], frame_shape), vmax,
+                             aspect=aspect)
+        _label_penalty_row(axes_row, lambdas[row], np.count_nonzero(weights[row]),
+                           weights[row].size, row == chosen)
     for column, axes in enumerate(grid[0]):
-        axes.set_title(_lag_title(lags[column], frame_duration))
-    _slim_colorbar(figure, shown, grid.ravel().tolist(), "weight (one scale, all panels)", lambdas.size)
+        axes.set_title(lag_title(lags[column], frame_duration, stacked=True))
+    _slim_colorbar(figure, shown, grid.ravel().tolist(), "weight (one scale, all panels)",
+                   lambdas.size)
     figure.suptitle(_grid_title(title, lambdas, chosen))
     return figure
 
 
-def _chosen_index(chosen, n_lambdas):
+def _chosen_index(chosen: Any, n_lambdas: int) -> int | None:
     if chosen is None:
         return None
     try:
         index = operator.index(chosen)
     except TypeError:
-        raise InputError("chosen", f"expected an integer index into lambdas, got {chosen!r}") from None
+        raise InputError("chosen",
+                         f"expected an integer index into lambdas, got {chosen!r}") from None
     if isinstance(chosen, (bool, np.bool_)) or not -n_lambdas <= index < n_lambdas:
         raise InputError("chosen", f"expected an index into {n_lambdas} lambdas, got {chosen!r}")
     return index % n_lambdas
 
 
-def _label_penalty_row(axes_row, penalty, n_nonzero, n_weights, is_chosen):
+def _label_penalty_row(axes_row: Sequence[Axes], penalty: float, n_nonzero: int | np.integer[Any],
+                       n_weights: int, is_chosen: bool) -> None:
     text = f"{_lambda_text(penalty)}\n{n_nonzero}/{n_weights} non-zero"
     if is_chosen:
         _row_label(axes_row[0], f"▶ {text}", _CHOSEN_COLOUR, bold=True)
@@ -210,57 +212,73 @@ def _label_penalty_row(axes_row, penalty, n_nonzero, n_weights, is_chosen):
         _row_label(axes_row[0], text)
 
 
-def _slim_colorbar(figure, shown, axes, label, n_rows):
-    """One narrow colour bar beside a grid of ``n_rows``: about three rows tall, at least half the grid."""
+def _slim_colorbar(figure: Figure, shown: AxesImage | QuadMesh, axes: Sequence[Axes], label: str,
+                   n_rows: int) -> Colorbar:
+    """One narrow colour bar beside a grid of ``n_rows``: about three rows tall, at least half
+    the grid.
+    """
     shrink = float(np.clip(3.0 / n_rows, 0.5, 0.9))
     bar = figure.colorbar(shown, ax=axes, shrink=shrink, aspect=20, pad=0.02)
     bar.set_label(label)
     return bar
 
 
-def _grid_title(title, lambdas, chosen):
+def _grid_title(title: str, lambdas: NDArray[np.float64], chosen: int | None) -> str:
     lines = [title, f"rows: penalty λ from {lambdas[0]:.1e} (top) to {lambdas[-1]:.1e} (bottom)"]
     if chosen is not None:
         lines.append(f"framed: chosen {_lambda_text(lambdas[chosen])}")
     return "\n".join(lines)
 
 
-def _chosen_maps_and_path(weights, lambdas, lags, frame_shape, frame_duration, title, chosen, max_lags):
-    """Grid stimuli with many lags: the chosen penalty's maps (a subset of lags) above a path summary."""
+def _chosen_maps_and_path(weights: NDArray[np.float64], lambdas: NDArray[np.float64],
+                          lags: NDArray[np.float64], frame_shape: tuple[int, int],
+                          frame_duration: float, title: str, chosen: int | None,
+                          max_lags: int) -> Figure:
+    """Grid stimuli with many lags: the chosen penalty's maps (a subset of lags) above a path
+    summary.
+    """
     row = chosen if chosen is not None else int(np.argmin(lambdas))
     peak_lag, peak_row, peak_col = peak_pixel(weights[row], frame_shape)
     shown_lags, step = lag_subset(lags.size, max_lags, peak_lag)
-    n_rows, n_columns = _panel_grid(shown_lags.size)
-    panel_width, panel_height, aspect = _map_panel(frame_shape, _PAIR_PANEL)
+    n_rows, n_columns = panel_grid(shown_lags.size)
+    panel_width, panel_height, aspect = map_panel(frame_shape, _PAIR_PANEL)
     maps_height = n_rows * (panel_height + 0.45) + 0.3
     figure = new_figure(max(panel_width * n_columns + 1.0, 7.5), maps_height + 2.6)
-    map_figure, path_figure = figure.subfigures(2, 1, height_ratios=[maps_height, 2.6])
+    map_figure, path_figure = cast(np.ndarray,
+                                   figure.subfigures(2, 1, height_ratios=[maps_height, 2.6]))
     vmax = symmetric_limits(weights)
-    panels = _panels(map_figure, shown_lags.size, n_rows, n_columns)
-    for axes, position in zip(panels, shown_lags):
-        shown = _show_map(axes, _to_image(weights[row, position], frame_shape), vmax, aspect=aspect)
-        delay = delay_text(lags[position] * frame_duration, frame_duration)
-        axes.set_title(f"lag {lags[position]:g} (≈{delay})\n{np.count_nonzero(weights[row, position])} non-zero")
+    panels = panel_axes(map_figure, shown_lags.size, n_rows, n_columns)
+    for axes, position in zip(panels, shown_lags, strict=True):
+        shown = show_map(axes, to_image(weights[row, position], frame_shape), vmax,
+                         aspect=aspect)
+        axes.set_title(f"{lag_title(lags[position], frame_duration)}\n"
+                       f"{np.count_nonzero(weights[row, position])} non-zero")
         if chosen is not None:
             _frame_axes(axes, _CHOSEN_COLOUR, 1.6)
-    _colorbar(map_figure, shown, panels, "weight (scale of the whole path)")
+    add_colorbar(map_figure, shown, panels, "weight (scale of the whole path)")
     which = "chosen " + _lambda_text(lambdas[row]) if chosen is not None else \
         f"smallest {_lambda_text(lambdas[row])} (none chosen)"
-    map_figure.suptitle(f"maps at the {which}: {every_text(step)} of {lags.size} lags, with the peak lag",
-                        fontsize="medium", color=_CHOSEN_COLOUR if chosen is not None else "black")
+    map_figure.suptitle(f"maps at the {which}: {every_text(step)} of {lags.size} lags, with the "
+                        "peak lag", fontsize="medium",
+                        color=_CHOSEN_COLOUR if chosen is not None else "black")
     count_axes, peak_axes = path_figure.subplots(1, 2)
     _draw_nonzero_path(count_axes, weights, lambdas, chosen)
     pixel = peak_row * frame_shape[1] + peak_col
     _draw_penalty_axis(peak_axes, lambdas, weights[:, peak_lag, pixel], chosen, "o-", color="C0")
-    _zero_line(peak_axes)
+    zero_line(peak_axes)
     peak_axes.set_ylabel("weight")
-    peak_axes.set_title(f"row {peak_row}, col {peak_col}, lag {lags[peak_lag]:g} (peak of the maps above)")
-    figure.suptitle(f"{title}\npenalty λ from {lambdas.max():.1e} to {lambdas.min():.1e}, {lags.size} lags")
+    peak_axes.set_title(f"row {peak_row}, col {peak_col}, lag {lags[peak_lag]:g} "
+                        "(peak of the maps above)")
+    figure.suptitle(f"{title}\npenalty λ from {lambdas.max():.1e} to {lambdas.min():.1e}, "
+                    f"{lags.size} lags")
     return figure
 
 
-def _draw_penalty_axis(axes, lambdas, values, chosen, style, **kwargs):
-    """Plot ``values`` against the penalty on a log axis decreasing to the right; mark the chosen one."""
+def _draw_penalty_axis(axes: Axes, lambdas: NDArray[np.float64], values: NDArray[np.float64],
+                       chosen: int | None, style: str, **kwargs: Any) -> None:
+    """Plot ``values`` against the penalty on a log axis decreasing to the right; mark the
+    chosen one.
+    """
     order = np.argsort(lambdas)[::-1]
     axes.plot(lambdas[order], values[order], style, markersize=3.0, **kwargs)
     if chosen is not None:
@@ -273,7 +291,8 @@ def _draw_penalty_axis(axes, lambdas, values, chosen, style, **kwargs):
     axes.set_xlabel("penalty λ (log, decreasing →)")
 
 
-def _draw_nonzero_path(axes, weights, lambdas, chosen):
+def _draw_nonzero_path(axes: Axes, weights: NDArray[np.float64], lambdas: NDArray[np.float64],
+                       chosen: int | None) -> None:
     counts = np.array([np.count_nonzero(row) for row in weights], dtype=float)
     _draw_penalty_axis(axes, lambdas, counts, chosen, "o-", color="0.2")
     axes.set_ylim(bottom=0.0)
@@ -281,19 +300,23 @@ def _draw_nonzero_path(axes, weights, lambdas, chosen):
     axes.set_title("non-zero weights" + (" (dotted: chosen λ)" if chosen is not None else ""))
 
 
-def _xt_path(weights, lambdas, lags, frame_shape, frame_duration, title, chosen):
+def _xt_path(weights: NDArray[np.float64], lambdas: NDArray[np.float64], lags: NDArray[np.float64],
+             frame_shape: tuple[int, int], frame_duration: float, title: str,
+             chosen: int | None) -> Figure:
     """Bars: one x–t map per penalty on one colour scale."""
-    n_rows, n_columns = _panel_grid(lambdas.size, per_row=5)
+    n_rows, n_columns = panel_grid(lambdas.size, per_row=5)
     figure = new_figure(_XT_PANEL[0] * n_columns + 1.6, (_XT_PANEL[1] + 0.45) * n_rows + 1.3)
-    panels = _panels(figure, lambdas.size, n_rows, n_columns)  # same limits by construction
+    panels = panel_axes(figure, lambdas.size, n_rows, n_columns)  # same limits by construction
     vmax = symmetric_limits(weights)
     times = lags * frame_duration
     for index, axes in enumerate(panels):
-        shown = _show_xt(axes, weights[index], times, _bar_label(frame_shape), vmax=vmax, step=frame_duration)
+        shown = show_xt(axes, weights[index], times, bar_axis_label(frame_shape), vmax=vmax,
+                        step=frame_duration)
         is_chosen = index == chosen
         axes.set_title(f"{'▶ ' if is_chosen else ''}{_lambda_text(lambdas[index])}\n"
                        f"{np.count_nonzero(weights[index])}/{weights[index].size} non-zero",
-                       color=_CHOSEN_COLOUR if is_chosen else "black", fontweight="bold" if is_chosen else "normal")
+                       color=_CHOSEN_COLOUR if is_chosen else "black",
+                       fontweight="bold" if is_chosen else "normal")
         if is_chosen:
             _frame_axes(axes, _CHOSEN_COLOUR, 2.0)
         if index % n_columns:
@@ -303,171 +326,43 @@ def _xt_path(weights, lambdas, lags, frame_shape, frame_duration, title, chosen)
             axes.set_xlabel("")
             axes.tick_params(labelbottom=False)
     _slim_colorbar(figure, shown, panels, "weight (one scale, all panels)", n_rows)
-    lines = [title, f"x–t maps per penalty λ, {lambdas[0]:.1e} (first) to {lambdas[-1]:.1e} (last)"]
+    lines = [title,
+             f"x–t maps per penalty λ, {lambdas[0]:.1e} (first) to {lambdas[-1]:.1e} (last)"]
     if chosen is not None:
         lines.append(f"framed: chosen {_lambda_text(lambdas[chosen])}")
     figure.suptitle("\n".join(lines))
     return figure
 
 
-def _kernel_path(weights, lambdas, lags, frame_duration, title, chosen):
-    """Full field: the temporal kernel at every penalty, and the non-zero weights against the penalty."""
+def _kernel_path(weights: NDArray[np.float64], lambdas: NDArray[np.float64],
+                 lags: NDArray[np.float64], frame_duration: float, title: str,
+                 chosen: int | None) -> Figure:
+    """Full field: the temporal kernel at every penalty, and the non-zero weights against the
+    penalty.
+    """
     figure = new_figure(9.5, 3.6)
     kernel_axes, count_axes = figure.subplots(1, 2, width_ratios=[1.5, 1.0])
-    norm = LogNorm(lambdas.min(), lambdas.max()) if lambdas.min() < lambdas.max() else Normalize(0.0, 2.0 * lambdas[0])
+    norm = LogNorm(lambdas.min(), lambdas.max()) if lambdas.min() < lambdas.max() \
+        else Normalize(0.0, 2.0 * lambdas[0])
     colours = ScalarMappable(norm=norm, cmap="viridis")
     times = lags * frame_duration
-    _zero_line(kernel_axes)
+    zero_line(kernel_axes)
     for index in np.argsort(lambdas)[::-1]:
         if index != chosen:
-            _curve(kernel_axes, times, weights[index, :, 0], color=colours.to_rgba(lambdas[index]), linewidth=0.9,
-                   markersize=2.0)
+            delay_curve(kernel_axes, times, weights[index, :, 0],
+                        color=colours.to_rgba(lambdas[index]), linewidth=0.9, markersize=2.0)
     if chosen is not None:
-        _curve(kernel_axes, times, weights[chosen, :, 0], color=_CHOSEN_COLOUR, linewidth=2.0,
-               label=f"chosen {_lambda_text(lambdas[chosen])}")
+        delay_curve(kernel_axes, times, weights[chosen, :, 0], color=_CHOSEN_COLOUR, linewidth=2.0,
+                    label=f"chosen {_lambda_text(lambdas[chosen])}")
         kernel_axes.legend(loc="upper right")
     kernel_axes.set_ylim(-1.05 * symmetric_limits(weights), 1.05 * symmetric_limits(weights))
-    _time_axis(kernel_axes, "weight")
+    label_delay_axes(kernel_axes, "weight")
     kernel_axes.set_title("full-field kernel at every penalty")
-    _colorbar(figure, colours, kernel_axes, "penalty λ")
+    add_colorbar(figure, colours, kernel_axes, "penalty λ")
     _draw_nonzero_path(count_axes, weights, lambdas, chosen)
-    figure.suptitle(f"{title}\npenalty λ from {lambdas.max():.1e} to {lambdas.min():.1e}, {lags.size} lags")
+    figure.suptitle(f"{title}\npenalty λ from {lambdas.max():.1e} to {lambdas.min():.1e}, "
+                    f"{lags.size} lags")
     return figure
-
-
-# --------------------------------------------------------------------------
-# cross-validation curve
-
-
-@styled
-def cv_curve_figure(
-    lambdas,
-    mean_loglik,
-    se_loglik,
-    lambda_min,
-    lambda_1se,
-    title,
-    labels=None,
-    ylabel="held-out log-likelihood (per frame)",
-):
-    """Cross-validated held-out log-likelihood against the penalty.
-
-    The penalty axis is logarithmic and INVERTED, as in glmnet: the penalty
-    decreases (the model gets denser) to the right.
-
-    Parameters
-    ----------
-    lambdas : array_like of shape (n_lambdas,) or (n_curves, n_lambdas)
-        Penalties; 2-D when each curve has its own grid (e.g. one
-        ``lambda_max`` per lag).
-    mean_loglik : array_like of shape (n_lambdas,) or (n_curves, n_lambdas)
-        Mean over folds of the held-out log-likelihood (or its gain over a
-        constant-rate model; say which in ``ylabel``).  NaN entries are not
-        drawn.
-    se_loglik : array_like, same shape as ``mean_loglik``
-        Standard error over folds, >= 0; drawn as error bars.
-    lambda_min, lambda_1se : float or array_like of shape (n_curves,)
-        The penalty of the best mean and the largest penalty within one
-        standard error of it, one per curve or one for all; drawn as
-        vertical lines (dashed and dotted).
-    title : str
-        Figure title.
-    labels : sequence of str or None
-        One legend label per curve (required with more than one curve).
-    ylabel : str
-        Y-axis label, with its unit.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    mean_loglik, se_loglik, lambdas = _cv_arrays(lambdas, mean_loglik, se_loglik)
-    n_curves = mean_loglik.shape[0]
-    lambda_min = _per_curve("lambda_min", lambda_min, n_curves, lambdas)
-    lambda_1se = _per_curve("lambda_1se", lambda_1se, n_curves, lambdas)
-    labels = _curve_labels(labels, n_curves)
-    figure = new_figure(6.0, 3.8)
-    axes = figure.subplots()
-    for index in range(n_curves):
-        colour = f"C{index % 10}" if n_curves > 1 else "0.2"
-        axes.errorbar(
-            lambdas[index], mean_loglik[index], yerr=se_loglik[index], fmt="o-", color=colour,
-            capsize=2.0, markersize=3.0, label=labels[index],
-        )
-        _mark_choices(axes, lambda_min[index], lambda_1se[index], "C3" if n_curves == 1 else colour)
-    _choice_legend(axes, lambda_min, lambda_1se, n_curves)
-    axes.set_xscale("log")
-    axes.invert_xaxis()
-    axes.set_xlabel("penalty λ (log scale, decreasing to the right)")
-    axes.set_ylabel(ylabel)
-    axes.set_title("mean over folds ± standard error")
-    figure.suptitle(title)
-    return figure
-
-
-def _cv_arrays(lambdas, mean_loglik, se_loglik):
-    """Return ``(mean, se, lambdas)``, each of shape (n_curves, n_lambdas), checked."""
-    mean_loglik = np.asarray(mean_loglik, dtype=float)
-    if mean_loglik.ndim not in (1, 2) or mean_loglik.size == 0:
-        raise InputError("mean_loglik", f"expected a non-empty 1-d or 2-d array, got shape {mean_loglik.shape}")
-    mean_loglik = np.atleast_2d(mean_loglik)
-    se_loglik = np.atleast_2d(np.asarray(se_loglik, dtype=float))
-    if se_loglik.shape != mean_loglik.shape:
-        raise InputError("se_loglik", f"expected the shape of mean_loglik {mean_loglik.shape}, got {se_loglik.shape}")
-    if np.any(se_loglik < 0):
-        raise InputError("se_loglik", "standard errors must be >= 0")
-    lambdas = np.asarray(lambdas, dtype=float)
-    if lambdas.ndim == 1:
-        lambdas = np.broadcast_to(lambdas, (mean_loglik.shape[0], lambdas.size))
-    if lambdas.shape != mean_loglik.shape:
-        raise InputError(
-            "lambdas", f"expected shape ({mean_loglik.shape[1]},) or {mean_loglik.shape}, got {lambdas.shape}"
-        )
-    _positive("lambdas", lambdas)
-    if not np.any(np.isfinite(mean_loglik)):
-        raise InputError("mean_loglik", "has no finite values")
-    return mean_loglik, se_loglik, lambdas
-
-
-def _per_curve(name, values, n_curves, lambdas):
-    """Return ``values`` as an array (n_curves,), each inside its curve's penalty range."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim > 1 or (values.ndim == 1 and values.size != n_curves):
-        raise InputError(name, f"expected one value or {n_curves} values (one per curve), got shape {values.shape}")
-    values = _positive(name, np.broadcast_to(values, (n_curves,)))
-    low, high = lambdas.min(axis=1), lambdas.max(axis=1)
-    outside = (values < low * (1 - 1e-9)) | (values > high * (1 + 1e-9))
-    if np.any(outside):
-        raise InputError(name, f"{values[outside].tolist()} lies outside the penalties of its curve")
-    return values
-
-
-def _curve_labels(labels, n_curves):
-    if labels is None:
-        if n_curves > 1:
-            raise InputError("labels", f"give one label per curve ({n_curves} curves)")
-        return [None]
-    labels = [str(label) for label in labels]
-    if len(labels) != n_curves:
-        raise InputError("labels", f"expected {n_curves} labels, got {len(labels)}")
-    return labels
-
-
-def _mark_choices(axes, lambda_min, lambda_1se, colour):
-    axes.axvline(lambda_min, color=colour, linestyle="--", linewidth=0.9)
-    axes.axvline(lambda_1se, color=colour, linestyle=":", linewidth=1.1)
-
-
-def _choice_legend(axes, lambda_min, lambda_1se, n_curves):
-    """Legend of the curves (when labelled) and of the two vertical line styles."""
-    colour = "C3" if n_curves == 1 else "0.3"
-    if n_curves == 1:
-        texts = (f"λ_min = {lambda_min[0]:.1e} (best mean)", f"λ_1se = {lambda_1se[0]:.1e} (largest within 1 SE)")
-    else:
-        texts = ("λ_min (best mean)", "λ_1se (largest within 1 SE)")
-    axes.plot([], [], color=colour, linestyle="--", linewidth=0.9, label=texts[0])
-    axes.plot([], [], color=colour, linestyle=":", linewidth=1.1, label=texts[1])
-    axes.legend(loc="best")
 
 
 # --------------------------------------------------------------------------
@@ -475,8 +370,9 @@ def _choice_legend(axes, lambda_min, lambda_1se, n_curves):
 
 
 @styled
-def ml_vs_lasso_figure(ml_weights, lasso_weights, lags, frame_shape, frame_duration, lambda_value, title, *,
-                       max_lags=MAX_PAIR_LAGS):
+def ml_vs_lasso_figure(ml_weights: ArrayLike, lasso_weights: ArrayLike, lags: ArrayLike,
+                       frame_shape: Sequence[int], frame_duration: float, lambda_value: float,
+                       title: str, *, max_lags: int = MAX_PAIR_LAGS) -> Figure:
     """Maximum-likelihood receptive field beside the lasso one at one penalty.
 
     Parameters
@@ -508,28 +404,30 @@ def ml_vs_lasso_figure(ml_weights, lasso_weights, lags, frame_shape, frame_durat
         lasso panels give the number of non-zero weights.  Full field: both
         kernels on one axis.
     """
-    ml_weights = _plot_array(ml_weights, "ml_weights", 2)
-    lasso_weights = _plot_array(lasso_weights, "lasso_weights", 2)
+    ml_weights = plot_array(ml_weights, "ml_weights", 2)
+    lasso_weights = plot_array(lasso_weights, "lasso_weights", 2)
     if lasso_weights.shape != ml_weights.shape:
         raise InputError(
-            "lasso_weights", f"expected the shape of ml_weights {ml_weights.shape}, got {lasso_weights.shape}"
+            "lasso_weights",
+            f"expected the shape of ml_weights {ml_weights.shape}, got {lasso_weights.shape}"
         )
-    lags = _plot_array(lags, "lags", 1, length=ml_weights.shape[0])
-    frame_shape = _frame_shape(frame_shape, ml_weights.shape[1], "ml_weights")
-    frame_duration = _frame_duration(frame_duration)
-    lambda_value = float(_positive("lambda_value", lambda_value))
+    lags = plot_array(lags, "lags", 1, length=ml_weights.shape[0])
+    frame_shape = checked_frame_shape(frame_shape, ml_weights.shape[1], "ml_weights")
+    frame_duration = checked_frame_duration(frame_duration)
+    lambda_value = float(positive_values("lambda_value", lambda_value))
     max_lags = as_int(max_lags, "max_lags", minimum=1)
     geometry = stimulus_geometry(frame_shape)
     heading = f"{title}\neach on its own scale (the lasso shrinks the weights)"
     times = lags * frame_duration
-    lasso_text = f"lasso {_lambda_text(lambda_value)} ({np.count_nonzero(lasso_weights)}/{lasso_weights.size} ≠ 0)"
+    lasso_text = (f"lasso {_lambda_text(lambda_value)} "
+                  f"({np.count_nonzero(lasso_weights)}/{lasso_weights.size} ≠ 0)")
     if geometry == "full_field":
         figure = new_figure(6.0, 3.4)
         axes = figure.subplots()
-        _zero_line(axes)
-        _curve(axes, times, ml_weights[:, 0], color="0.3", label="maximum likelihood")
-        _curve(axes, times, lasso_weights[:, 0], color="C3", linestyle="--", label=lasso_text)
-        _time_axis(axes, "weight")
+        zero_line(axes)
+        delay_curve(axes, times, ml_weights[:, 0], color="0.3", label="maximum likelihood")
+        delay_curve(axes, times, lasso_weights[:, 0], color="C3", linestyle="--", label=lasso_text)
+        label_delay_axes(axes, "weight")
         axes.set_title("full-field kernels")
         axes.legend(loc="best")
         figure.suptitle(f"{title}\nmaximum likelihood and lasso on one axis")
@@ -537,39 +435,43 @@ def ml_vs_lasso_figure(ml_weights, lasso_weights, lags, frame_shape, frame_durat
     if geometry == "bars":
         figure = new_figure(8.6, 3.4)
         ml_axes, lasso_axes = figure.subplots(1, 2)
-        height = _row_height_ms(times, frame_duration)
+        height = row_height_ms(times, frame_duration)
         for axes, weights, name, label in ((ml_axes, ml_weights, "maximum likelihood", "ML weight"),
                                            (lasso_axes, lasso_weights, lasso_text, "lasso weight")):
-            shown = _show_xt(axes, weights, times, _bar_label(frame_shape), vmax=symmetric_limits(weights),
-                             step=frame_duration)
+            shown = show_xt(axes, weights, times, bar_axis_label(frame_shape),
+                            vmax=symmetric_limits(weights), step=frame_duration)
             peak, bar, _ = peak_pixel(weights, (weights.shape[1], 1))
             if np.any(weights):
-                _mark_cell(axes, bar, times[peak], height)
+                mark_cell(axes, bar, times[peak], height)
             axes.set_title(name)
-            _colorbar(figure, shown, axes, label)
+            add_colorbar(figure, shown, axes, label)
         figure.suptitle(heading)
         return figure
     peak_lag, _, _ = peak_pixel(ml_weights, frame_shape)
     shown_lags, step = lag_subset(lags.size, max_lags, peak_lag)
-    panel_width, panel_height, aspect = _map_panel(frame_shape, _PAIR_PANEL)
+    panel_width, panel_height, aspect = map_panel(frame_shape, _PAIR_PANEL)
     figure = new_figure(panel_width * shown_lags.size + 2.3, 2 * panel_height + 1.5)
     ml_row, lasso_row = figure.subplots(2, shown_lags.size, squeeze=False)
     _draw_weight_row(figure, ml_row, ml_weights[shown_lags], frame_shape, "ML weight", aspect)
-    _draw_weight_row(figure, lasso_row, lasso_weights[shown_lags], frame_shape, "lasso weight", aspect)
+    _draw_weight_row(figure, lasso_row, lasso_weights[shown_lags], frame_shape, "lasso weight",
+                     aspect)
     _row_label(ml_row[0], "maximum\nlikelihood")
     _row_label(lasso_row[0], f"lasso\n{_lambda_text(lambda_value)}")
     n_pixels = ml_weights.shape[1]
     for column, position in enumerate(shown_lags):
-        ml_row[column].set_title(_lag_title(lags[position], frame_duration))
-        lasso_row[column].set_title(f"{np.count_nonzero(lasso_weights[position])} / {n_pixels} non-zero")
+        ml_row[column].set_title(lag_title(lags[position], frame_duration, stacked=True))
+        lasso_row[column].set_title(
+            f"{np.count_nonzero(lasso_weights[position])} / {n_pixels} non-zero")
     if shown_lags.size < lags.size:
         heading += f"; {every_text(step)} of {lags.size} lags, with the ML peak lag"
     figure.suptitle(heading.replace("each on its own scale", "each row on its own colour scale"))
     return figure
 
 
-def _draw_weight_row(figure, axes_row, weights, frame_shape, label, aspect):
+def _draw_weight_row(figure: Figure, axes_row: Sequence[Axes], weights: NDArray[np.float64],
+                     frame_shape: tuple[int, int], label: str,
+                     aspect: Literal["equal", "auto"]) -> None:
     vmax = symmetric_limits(weights)
-    for axes, vector in zip(axes_row, weights):
-        shown = _show_map(axes, _to_image(vector, frame_shape), vmax, aspect=aspect)
-    _colorbar(figure, shown, list(axes_row), label)
+    for axes, vector in zip(axes_row, weights, strict=True):
+        shown = show_map(axes, to_image(vector, frame_shape), vmax, aspect=aspect)
+    add_colorbar(figure, shown, list(axes_row), label)

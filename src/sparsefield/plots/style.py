@@ -14,16 +14,25 @@ inputs give the same bytes.
 
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from sparsefield._checks import as_float
 from sparsefield._files import atomic_write
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+_P = ParamSpec("_P")
 
 #: Default resolution of saved raster output, dots per inch.
 DPI = 150
@@ -40,7 +49,7 @@ SVG_HASHSALT = "sparsefield"
 #: rcParams applied while a figure is built and while it is saved.  Fonts
 #: are the DejaVu family that ships with matplotlib, so output does not depend
 #: on the fonts installed on the machine.
-STYLE = {
+STYLE: "dict[RcKeyType, Any]" = {
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
     "mathtext.fontset": "dejavusans",
@@ -75,7 +84,7 @@ _FORMATS = {
 }
 
 
-def styled(function):
+def styled(function: Callable[_P, Figure]) -> Callable[_P, Figure]:
     """Build the figure returned by ``function`` under :data:`STYLE`.
 
     Lazily created artists (tick labels) are resolved inside the style by a
@@ -94,7 +103,7 @@ def styled(function):
     """
 
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
         with matplotlib.rc_context(STYLE):
             figure = function(*args, **kwargs)
             figure.draw_without_rendering()
@@ -103,7 +112,7 @@ def styled(function):
     return wrapper
 
 
-def new_figure(width, height):
+def new_figure(width: float, height: float) -> Figure:
     """Return an empty figure with constrained layout on an Agg canvas.
 
     Parameters
@@ -121,7 +130,7 @@ def new_figure(width, height):
     return figure
 
 
-def symmetric_limits(*arrays):
+def symmetric_limits(*arrays: ArrayLike) -> float:
     """Return ``vmax`` for a colour scale ``[-vmax, vmax]`` shared by all arrays.
 
     Parameters
@@ -144,7 +153,7 @@ def symmetric_limits(*arrays):
     return vmax if vmax > 0.0 else 1.0
 
 
-def save_figure(figure, path, dpi=None):
+def save_figure(figure: Figure, path: StrPath, dpi: float | None = None) -> Path:
     """Write ``figure`` to ``path`` atomically and reproducibly, then close it.
 
     The format follows the extension: ``.png`` (at ``dpi``), ``.pdf`` or
@@ -180,7 +189,8 @@ def save_figure(figure, path, dpi=None):
     path = Path(path)
     try:
         if path.suffix.lower() not in _FORMATS:
-            raise InputError(path, f"unsupported figure format {path.suffix!r}; use one of {sorted(_FORMATS)}")
+            raise InputError(path, f"unsupported figure format {path.suffix!r}; "
+                             f"use one of {sorted(_FORMATS)}")
         dpi = DPI if dpi is None else as_float(dpi, "dpi", minimum=0.0, strict=True)
         file_format, metadata = _FORMATS[path.suffix.lower()]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +201,7 @@ def save_figure(figure, path, dpi=None):
     return path
 
 
-def _close(figure):
+def _close(figure: Figure) -> None:
     """Close ``figure`` in pyplot if pyplot is in use; never import pyplot."""
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:

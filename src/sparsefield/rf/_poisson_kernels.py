@@ -20,14 +20,16 @@ once per evaluation (numpy's ``X @ w`` then ``X.T @ r`` reads it twice).
 import math
 
 from sparsefield._numba import numba
+
 import numpy as np
+from numpy.typing import NDArray
 
 # Rows per block: 128 rows x 300 pixels x 8 bytes = 300 KiB, inside L2.
 _BLOCK_ROWS = 128
 
 
 @numba.njit(cache=True, inline="always")
-def row_terms(eta, count, duration):
+def row_terms(eta: float, count: float, duration: float) -> tuple[float, float, float]:
     """One row's data term of the NLL and its derivatives in ``eta``.
 
     The one place the per-row formula is written; every kernel that
@@ -56,7 +58,9 @@ def row_terms(eta, count, duration):
 
 
 @numba.njit(cache=True)
-def _block_terms(linear, intercept, counts, durations, start, residuals):
+def _block_terms(linear: NDArray[np.float64], intercept: float, counts: NDArray[np.float64],
+                 durations: NDArray[np.float64], start: int,
+                 residuals: NDArray[np.float64]) -> float:
     """Sum of the data part of the NLL over one block of rows, and its residuals.
 
     Parameters
@@ -87,7 +91,8 @@ def _block_terms(linear, intercept, counts, durations, start, residuals):
 
 
 @numba.njit(cache=True)
-def nll_data(weights, intercept, design, counts, durations):
+def nll_data(weights: NDArray[np.float64], intercept: float, design: NDArray[np.float64],
+             counts: NDArray[np.float64], durations: NDArray[np.float64]) -> float:
     """Data part of the mean Poisson NLL.
 
     Parameters
@@ -110,7 +115,9 @@ def nll_data(weights, intercept, design, counts, durations):
 
 
 @numba.njit(cache=True)
-def nll_data_grad(weights, intercept, design, counts, durations, grad_weights):
+def nll_data_grad(weights: NDArray[np.float64], intercept: float, design: NDArray[np.float64],
+                  counts: NDArray[np.float64], durations: NDArray[np.float64],
+                  grad_weights: NDArray[np.float64]) -> tuple[float, float]:
     """Data part of the mean Poisson NLL and its gradient.
 
     Parameters
@@ -153,7 +160,8 @@ def nll_data_grad(weights, intercept, design, counts, durations, grad_weights):
 
 
 @numba.njit(cache=True)
-def expected_counts(weights, intercept, design, durations):
+def expected_counts(weights: NDArray[np.float64], intercept: float, design: NDArray[np.float64],
+                    durations: NDArray[np.float64]) -> NDArray[np.float64]:
     """Model mean ``durations_t * exp(design_t . weights + intercept)``.
 
     Parameters

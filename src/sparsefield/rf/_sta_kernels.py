@@ -1,11 +1,15 @@
 """Numba kernels for the spike-triggered average (plain arrays in and out)."""
 
 from sparsefield._numba import numba
+
 import numpy as np
+from numpy.typing import NDArray
 
 
 @numba.njit(cache=True)
-def shifted_frame_counts(spike_times, offsets, edges, taus, counts):
+def shifted_frame_counts(spike_times: NDArray[np.float64], offsets: NDArray[np.float64],
+                         edges: NDArray[np.float64], taus: NDArray[np.float64],
+                         counts: NDArray[np.float64]) -> None:
     """Count, per offset, frame and tau, the spikes that saw that frame tau earlier.
 
     Each spike time ``t`` in ``[edges[0], edges[-1])`` is shifted circularly

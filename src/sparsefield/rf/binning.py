@@ -25,23 +25,25 @@ at 0 and strictly increasing (:func:`check_trial_starts`).  Frames of one trial 
 each other on screen; the last frame of a trial and the first of the next do not (the
 animal saw the gap between them).  Every estimate therefore pairs a response only with
 a stimulus of its own trial: the per-lag fits leave out, at lag ``k``, the first ``k``
-frames of each trial (:func:`sparsefield.rf.ml.lagged_frames`), and the spike-triggered
+frames of each trial (:func:`sparsefield.rf.design.lagged_frames`), and the spike-triggered
 average counts a spike at delay ``tau`` only when ``t_spike - tau`` falls in the
 spike's own trial (:func:`sparsefield.rf.sta.spike_triggered_average`).  One trial
 (``trial_starts`` None or ``[0]``) is the whole recording.
 """
 
 from dataclasses import dataclass
+from typing import NoReturn, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from sparsefield._checks import as_int, as_times
+from sparsefield._checks import as_float_array, as_int, as_times
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
-from sparsefield.rf._binning_kernels import count_sorted, count_units_sorted
+from sparsefield.rf._binning_kernels import bin_sorted, bin_units_sorted
 
 
-def frame_edges(trigger_times):
+def frame_edges(trigger_times: ArrayLike) -> NDArray[np.float64]:
     """Frame boundaries from trigger (frame-flip) times.
 
     Frame ``i`` is on screen during ``[edges[i], edges[i + 1])``.  The last
@@ -69,7 +71,7 @@ def frame_edges(trigger_times):
     return np.append(trigger_times, last)
 
 
-def check_trial_starts(trial_starts, n_frames):
+def check_trial_starts(trial_starts: ArrayLike | None, n_frames: int) -> NDArray[np.int64]:
     """Check the first frame of each trial of a recording of ``n_frames`` frames.
 
     Parameters
@@ -110,7 +112,7 @@ def check_trial_starts(trial_starts, n_frames):
     return starts
 
 
-def trial_bounds(trial_starts, n_frames):
+def trial_bounds(trial_starts: ArrayLike, n_frames: int) -> NDArray[np.int64]:
     """Frame ranges of the trials: trial ``j`` is frames ``bounds[j]:bounds[j + 1]``.
 
     Parameters
@@ -155,7 +157,154 @@ class BinnedCounts(NpzMixin):
     n_after: int
 
 
-def bin_spikes(spike_times, trigger_times):
+def spike_time_array(spike_times: ArrayLike) -> NDArray[np.float32] | NDArray[np.float64]:
+    """Spike times as the counting kernels read them, their shape and dtype checked.
+
+    The values are not looked at (the kernels check them while counting).
+
+    Parameters
+    ----------
+    spike_times : array_like of shape (n_spikes,)
+
+    Returns
+    -------
+    times : ndarray of shape (n_spikes,), float32 or float64, C-contiguous
+        ``spike_times`` itself when it already is one; other real dtypes are
+        converted to float64.
+
+    Raises
+    ------
+    InputError
+        If ``spike_times`` is not 1-D or not real numbers (as
+        :func:`sparsefield._checks.as_times` says it).
+    """
+    times = np.asarray(spike_times)
+    if times.ndim == 1 and times.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        return np.ascontiguousarray(times)
+    return as_float_array(times, "spike_times", 1, finite=False)
+
+
+def check_spike_offsets(spike_offsets: ArrayLike, n_spikes: int) -> NDArray[np.int64]:
+    """Check the unit offsets of ``n_spikes`` concatenated spike times.
+
+    Parameters
+    ----------
+    spike_offsets : array_like of int of shape (n_units + 1,)
+        See :func:`check_unit_spikes`.
+    n_spikes : int
+
+    Returns
+    -------
+    spike_offsets : ndarray of shape (n_units + 1,), int64, C-contiguous
+
+    Raises
+    ------
+    InputError
+        Naming ``spike_offsets``: not a 1-D integer array of at least two entries,
+        not from 0 to ``n_spikes``, or decreasing (the unit is named).
+    """
+    offsets = np.asarray(spike_offsets)
+    if offsets.ndim != 1 or offsets.size < 2 or offsets.dtype.kind not in "iu":
+        raise InputError(
+            "spike_offsets",
+            f"expected a 1-D integer array of n_units + 1 >= 2 entries, got shape "
+            f"{offsets.shape} and dtype {offsets.dtype}",
+        )
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    if offsets[0] != 0 or offsets[-1] != n_spikes:
+        raise InputError(
+            "spike_offsets",
+            f"must start at 0 and end at the number of spike times ({n_spikes}), got "
+            f"{int(offsets[0])} ... {int(offsets[-1])}",
+        )
+    steps = np.diff(offsets)
+    if np.any(steps < 0):
+        unit = int(np.flatnonzero(steps < 0)[0])
+        raise InputError(
+            "spike_offsets",
+            f"must be non-decreasing, but unit {unit} (0-based index) would run from "
+            f"{int(offsets[unit])} to {int(offsets[unit + 1])}",
+        )
+    return offsets
+
+
+@overload
+def times_and_edges(spike_times: ArrayLike, spike_offsets: None, trigger_times: ArrayLike
+                    ) -> tuple[NDArray[np.float32] | NDArray[np.float64], None,
+                               NDArray[np.float64]]: ...
+
+
+@overload
+def times_and_edges(spike_times: ArrayLike, spike_offsets: ArrayLike, trigger_times: ArrayLike
+                    ) -> tuple[NDArray[np.float32] | NDArray[np.float64], NDArray[np.int64],
+                               NDArray[np.float64]]: ...
+
+
+def times_and_edges(spike_times: ArrayLike, spike_offsets: ArrayLike | None,
+                    trigger_times: ArrayLike
+                    ) -> tuple[NDArray[np.float32] | NDArray[np.float64],
+                               NDArray[np.int64] | None, NDArray[np.float64]]:
+    """The cheap checks of :func:`bin_spikes` / :func:`bin_units` (shapes, dtypes, offsets,
+    triggers), leaving the spike times' values to the kernel.
+
+    Parameters
+    ----------
+    spike_times : array_like of shape (n_spikes,)
+    spike_offsets : array_like of int of shape (n_units + 1,) or None
+        None for one spike train (:func:`bin_spikes`).
+    trigger_times : array_like of shape (n_triggers,)
+
+    Returns
+    -------
+    times : ndarray of shape (n_spikes,), float32 or float64
+        From :func:`spike_time_array`.
+    offsets : ndarray of shape (n_units + 1,), int64, or None
+        From :func:`check_spike_offsets`; None when ``spike_offsets`` is None.
+    edges : ndarray of shape (n_triggers + 1,), float64
+        From :func:`frame_edges`.
+
+    Raises
+    ------
+    InputError
+        The first problem in the order the full checks find it
+        (:func:`raise_first_problem`), so a bad spike time is reported before bad
+        triggers, as before the checks moved into the kernel.
+    """
+    try:
+        times = spike_time_array(spike_times)
+        offsets = None if spike_offsets is None else check_spike_offsets(spike_offsets,
+                                                                         times.size)
+        edges = frame_edges(trigger_times)
+    except InputError:
+        pass
+    else:
+        return times, offsets, edges
+    raise_first_problem(spike_times, spike_offsets, trigger_times)
+
+
+def raise_first_problem(spike_times: ArrayLike, spike_offsets: ArrayLike | None,
+                        trigger_times: ArrayLike) -> NoReturn:
+    """Run the full checks in their documented order; the first problem raises.
+
+    The error path of :func:`bin_spikes` and :func:`bin_units`, called once a cheap check
+    or the counting kernel has found something wrong: the spike times
+    (:func:`sparsefield._checks.as_times`, or :func:`check_unit_spikes` with
+    ``spike_offsets``), then the triggers (:func:`frame_edges`).
+
+    Raises
+    ------
+    InputError
+        Always (RuntimeError if no check fails, which would be a bug in the kernel).
+    """
+    if spike_offsets is None:
+        as_times(spike_times, "spike_times", order="sorted", what="spike time")
+    else:
+        check_unit_spikes(spike_times, spike_offsets)
+    frame_edges(trigger_times)
+    raise RuntimeError("the binning kernel reported a problem that the checks do not find")
+
+
+def bin_spikes(spike_times: ArrayLike, trigger_times: ArrayLike) -> BinnedCounts:
     """Count spikes in each stimulus frame.
 
     Parameters
@@ -180,12 +329,20 @@ def bin_spikes(spike_times, trigger_times):
 
     Notes
     -----
-    One linear walk over spikes and edges (a numba kernel):
-    O(n_spikes + n_triggers).
+    One pass over the spikes (a numba kernel,
+    :func:`sparsefield.rf._binning_kernels.bin_sorted`) checks them and counts them
+    together: a merge walk, a search of each frame's edge among the spikes when there
+    are many more spikes than frames, or of each spike among the edges when there are
+    many fewer; from 2**17 spikes on, one stripe of the spikes per numba thread
+    (``NUMBA_NUM_THREADS``).  No other pass reads the spikes unless they are bad (the
+    error message then comes from the full check, as before).  float32 spike times are
+    read as they are (no float64 copy); the counts equal those of the float64
+    conversion.  O(n_spikes + n_triggers).
     """
-    spike_times = as_times(spike_times, "spike_times", order="sorted", what="spike time")
-    edges = frame_edges(trigger_times)
-    counts, n_before, n_after = count_sorted(spike_times, edges)
+    times, _, edges = times_and_edges(spike_times, None, trigger_times)
+    counts, n_before, n_after, problem = bin_sorted(times, edges)
+    if problem >= 0:
+        raise_first_problem(spike_times, None, trigger_times)
     return BinnedCounts(
         counts=counts,
         edges=edges,
@@ -195,7 +352,8 @@ def bin_spikes(spike_times, trigger_times):
     )
 
 
-def check_unit_spikes(spike_times, spike_offsets):
+def check_unit_spikes(spike_times: ArrayLike, spike_offsets: ArrayLike
+                      ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Check the concatenated spike times of a session's units once.
 
     Parameters
@@ -222,29 +380,8 @@ def check_unit_spikes(spike_times, spike_offsets):
         are named).
     """
     spike_times = as_times(spike_times, "spike_times", what="spike time")
-    offsets = np.asarray(spike_offsets)
-    if offsets.ndim != 1 or offsets.size < 2 or offsets.dtype.kind not in "iu":
-        raise InputError(
-            "spike_offsets",
-            f"expected a 1-D integer array of n_units + 1 >= 2 entries, got shape "
-            f"{offsets.shape} and dtype {offsets.dtype}",
-        )
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    offsets = check_spike_offsets(spike_offsets, spike_times.size)
     n_spikes = spike_times.size
-    if offsets[0] != 0 or offsets[-1] != n_spikes:
-        raise InputError(
-            "spike_offsets",
-            f"must start at 0 and end at the number of spike times ({n_spikes}), got "
-            f"{int(offsets[0])} ... {int(offsets[-1])}",
-        )
-    steps = np.diff(offsets)
-    if np.any(steps < 0):
-        unit = int(np.flatnonzero(steps < 0)[0])
-        raise InputError(
-            "spike_offsets",
-            f"must be non-decreasing, but unit {unit} (0-based index) would run from "
-            f"{int(offsets[unit])} to {int(offsets[unit + 1])}",
-        )
     if n_spikes >= 2:
         backwards = np.diff(spike_times) < 0
         # A step from the last spike of one unit to the first of the next is allowed.
@@ -292,11 +429,11 @@ class UnitCounts(NpzMixin):
     n_after: np.ndarray
 
     @property
-    def n_units(self):
+    def n_units(self) -> int:
         """Number of units (columns of :attr:`counts`)."""
         return self.counts.shape[1]
 
-    def unit(self, index):
+    def unit(self, index: int) -> BinnedCounts:
         """The counts of one unit, as :func:`bin_spikes` returns them.
 
         Parameters
@@ -319,7 +456,8 @@ class UnitCounts(NpzMixin):
         )
 
 
-def bin_units(spike_times, spike_offsets, trigger_times):
+def bin_units(spike_times: ArrayLike, spike_offsets: ArrayLike,
+              trigger_times: ArrayLike) -> UnitCounts:
     """Count the spikes of every unit of a session in each stimulus frame.
 
     Parameters
@@ -347,18 +485,19 @@ def bin_units(spike_times, spike_offsets, trigger_times):
 
     Notes
     -----
-    One numba kernel call for all units; per unit it takes a merge walk
-    (O(n_spikes + n_frames)) or a binary search, whichever is cheaper for that
-    unit's number of spikes (a unit with few spikes costs O(n_spikes log
-    n_frames), not O(n_frames)).
+    One numba kernel call for all units
+    (:func:`sparsefield.rf._binning_kernels.bin_units_sorted`), parallel over units,
+    that checks each unit's spike times while it counts them; per unit a merge walk,
+    or a search of the shorter side among the longer (a unit with few spikes costs
+    O(n_spikes log n_frames), not O(n_frames)).
     """
-    spike_times, spike_offsets = check_unit_spikes(spike_times, spike_offsets)
-    edges = frame_edges(trigger_times)
-    n_units = spike_offsets.size - 1
+    times, offsets, edges = times_and_edges(spike_times, spike_offsets, trigger_times)
+    n_units = offsets.size - 1
     counts = np.zeros((n_units, edges.size - 1), dtype=np.int64)
     n_before = np.zeros(n_units, dtype=np.int64)
     n_after = np.zeros(n_units, dtype=np.int64)
-    count_units_sorted(spike_times, spike_offsets, edges, counts, n_before, n_after)
+    if bin_units_sorted(times, offsets, edges, counts, n_before, n_after) >= 0:
+        raise_first_problem(spike_times, spike_offsets, trigger_times)
     return UnitCounts(
         counts=np.ascontiguousarray(counts.T),
         edges=edges,

@@ -1,10 +1,10 @@
 """Frame lags from a window of delays in seconds, and flags for peaks at a window's edge.
 
 A receptive field is fitted at integer frame lags: lag ``k`` pairs the counts of
-frame ``k + i`` with stimulus frame ``i`` (:func:`sparsefield.rf.ml.lagged_design`),
+frame ``k + i`` with stimulus frame ``i`` (:func:`sparsefield.rf.design.lagged_design`),
 so it covers delays from ``k * D`` to ``(k + 1) * D`` for frames of duration ``D``.
 With several trials, only frames of one trial are paired: lag ``k`` leaves out the
-first ``k`` frames of every trial (:func:`sparsefield.rf.ml.lagged_frames`), and the
+first ``k`` frames of every trial (:func:`sparsefield.rf.design.lagged_frames`), and the
 checks here count the frames left to fit accordingly.
 A window given in seconds, e.g. ``(0, 0.3)``, therefore means the same thing for
 a stimulus at 5 Hz and at 120 Hz, where a fixed list of lags would not.
@@ -12,8 +12,11 @@ a stimulus at 5 Hz and at 120 Hz, where a fixed list of lags would not.
 
 import math
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_float, as_int
 from sparsefield.errors import InputError
@@ -22,7 +25,8 @@ from sparsefield.errors import InputError
 _TOLERANCE = 1e-9
 
 
-def lags_from_window(window, frame_duration, min_lags=5):
+def lags_from_window(window: Sequence[float], frame_duration: float,
+                     min_lags: int = 5) -> NDArray[np.int64]:
     """Frame lags whose delays cover a window given in seconds.
 
     Parameters
@@ -65,7 +69,8 @@ def lags_from_window(window, frame_duration, min_lags=5):
     return np.arange(first, last + 1, dtype=np.int64)
 
 
-def edge_lag_flags(best_index, n_lags, first_is_edge=True):
+def edge_lag_flags(best_index: ArrayLike, n_lags: int,
+                   first_is_edge: bool = True) -> str | NDArray[np.str_]:
     """Whether a best lag (or delay) sits at the first or last fitted position.
 
     A peak at an edge of the fitted window may lie outside it: a summary should
@@ -116,7 +121,9 @@ def edge_lag_flags(best_index, n_lags, first_is_edge=True):
 # --- the lags and delays of a workflow's fits, checked against a session ----------------
 
 
-def session_lags(lags, window, min_lags, durations, source, trial_starts=None):
+def session_lags(lags: Sequence[int] | None, window: Sequence[float] | None, min_lags: int,
+                 durations: NDArray[np.float64], source: str,
+                 trial_starts: ArrayLike | None = None) -> NDArray[np.int64]:
     """The frame lags to fit: ``lags`` as given, or those covering ``window`` seconds.
 
     Parameters
@@ -147,42 +154,46 @@ def session_lags(lags, window, min_lags, durations, source, trial_starts=None):
     """
     durations = np.asarray(durations, dtype=np.float64)
     if lags:
-        lags = np.asarray(lags, dtype=np.int64)
+        chosen = np.asarray(lags, dtype=np.int64)
     else:
-        lags = np.asarray(lags_from_window(tuple(window), float(np.median(durations)),
-                                           min_lags=min_lags), dtype=np.int64)
-    left = durations.size - int(lags.max())
+        chosen = np.asarray(lags_from_window(tuple(cast(Sequence[float], window)),
+                                             float(np.median(durations)), min_lags=min_lags),
+                            dtype=np.int64)
+    left = durations.size - int(chosen.max())
     if trial_starts is not None and np.asarray(trial_starts).size > 1 and left > 0:
-        from sparsefield.rf.ml import lagged_frames
+        from sparsefield.rf.design import lagged_frames
 
-        left = lagged_frames(durations.size, int(lags.max()), trial_starts).size
+        left = lagged_frames(durations.size, int(chosen.max()), trial_starts).size
         if left < 10:
-            raise InputError(source, f"lag {int(lags.max())} leaves {left} of the session's "
+            raise InputError(source, f"lag {int(chosen.max())} leaves {left} of the session's "
                              f"{durations.size} frames to fit (at least 10 needed; a lag "
                              f"k leaves out the first k frames of each of its "
                              f"{np.asarray(trial_starts).size} trials); use shorter lags "
                              "(lags or window) or longer trials")
     if left < 10:
         if left > 0:
-            what = f"leaves {left} of the session's {durations.size} frames to fit (at least 10 needed)"
+            what = (f"leaves {left} of the session's {durations.size} frames to fit (at least 10 "
+                    "needed)")
         else:
             what = (f"is beyond the session's {durations.size} frames (at least 10 must be left "
                     "to fit)")
-        raise InputError(source, f"lag {int(lags.max())} {what}; use shorter lags (lags or "
+        raise InputError(source, f"lag {int(chosen.max())} {what}; use shorter lags (lags or "
                          "window) or a longer recording")
-    return lags
+    return chosen
 
 
-def lags_source(section, lags):
+def lags_source(section: str, lags: Sequence[int] | None) -> str:
     """The config key that gives a section's lags: ``"<section>.lags"`` when they are
-    listed, else ``"<section>.window"`` (they come from the window)."""
+    listed, else ``"<section>.window"`` (they come from the window).
+    """
     return f"{section}.lags" if lags else f"{section}.window"
 
 
-def _renamed(error, keys):
+def _renamed(error: InputError, keys: Mapping[str, str]) -> InputError:
     """``error`` (an InputError) with its source, and the argument names of ``keys``
     inside its sentence (those with an underscore: a plain word may be prose), replaced
-    by config keys."""
+    by config keys.
+    """
     problem = error.problem
     for name, key in keys.items():
         if "_" not in name:
@@ -191,7 +202,9 @@ def _renamed(error, keys):
     return InputError(keys.get(error.source, error.source), problem)
 
 
-def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None, trial_starts=None):
+def check_fit_settings(trigger_times: ArrayLike, *, rf: Mapping[str, Any] | None = None,
+                       lasso: Mapping[str, Any] | None = None, sta: Mapping[str, Any] | None = None,
+                       trial_starts: ArrayLike | None = None) -> NDArray[np.int64]:
     """Check the workflow's fit settings against one session before anything is fitted.
 
     What the fits of a session would otherwise find only after its first files are
@@ -226,8 +239,8 @@ def check_fit_settings(trigger_times, *, rf=None, lasso=None, sta=None, trial_st
         Every frame lag the ML and lasso fits of this session will use (sorted, unique).
     """
     from sparsefield.rf.binning import check_trial_starts, frame_edges
-    from sparsefield.rf.sta import check_delays, check_trial_delays
     from sparsefield.rf.lasso_lags import lag_folds
+    from sparsefield.rf.sta import check_delays, check_trial_delays
 
     edges = frame_edges(trigger_times)
     durations = np.diff(edges)

@@ -1,7 +1,7 @@
 """Lasso receptive fields over frame lags: one penalty grid, one choice of penalty.
 
 The per-lag analogue of :func:`sparsefield.rf.ml.fit_ml` with an L1 penalty (the
-objective is :mod:`sparsefield.rf.lasso`'s). Every lag is fitted on the same
+objective is :mod:`sparsefield.rf.lasso_path`'s). Every lag is fitted on the same
 decreasing grid of penalties, from the largest ``lambda_max`` over the lags down, so
 that a row of the result (one penalty, all lags) is one receptive field. The penalty
 is chosen jointly, by a scoring heuristic: the held-out log-likelihood gains over a
@@ -15,32 +15,36 @@ best) and ``lambda_1se`` (the largest penalty within one standard error of it);
 lags without signal push the choice towards larger penalties.
 
 Trials: with several trials (``trial_starts``), every lag pairs frames within a trial
-only (:func:`sparsefield.rf.ml.lagged_frames`: at lag ``k`` the first ``k`` frames of
+only (:func:`sparsefield.rf.design.lagged_frames`: at lag ``k`` the first ``k`` frames of
 each trial are left out, in the full-data fits and in every fold), and the folds are
 equal blocks of the frames paired at the largest lag (:func:`lag_folds`), so that every
 block holds frames at every lag.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
-from sparsefield.rf.lasso import (
-    BACKENDS,
+from sparsefield.rf.binning import check_trial_starts
+from sparsefield.rf.design import pair_at_lag, rows_at_lag
+from sparsefield.rf.lasso_backends import BACKENDS, fit_lasso_at_lambda
+from sparsefield.rf.lasso_cv import choose_penalty, chosen_index, contiguous_folds, lasso_cv
+from sparsefield.rf.lasso_path import (
     DEFAULT_LAMBDA_MIN_RATIO,
-    choose_penalty,
-    chosen_index,
-    contiguous_folds,
-    fit_lasso,
     lambda_grid,
     lambda_max,
-    lasso_cv,
+    require_fittable,
 )
-from sparsefield.rf.binning import check_trial_starts
-from sparsefield.rf.ml import _rows_at_lag, lagged_problem
+from sparsefield.rf.poisson import check_data
+from sparsefield.rf.units import has_signal
+
+Floats: TypeAlias = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -97,24 +101,27 @@ class LassoLags(NpzMixin):
     kkt_violation: np.ndarray
 
     @property
-    def index_chosen(self):
+    def index_chosen(self) -> int:
         """Row of ``lambdas`` chosen by ``rule``."""
         return chosen_index(self.index_min, self.index_1se, self.rule)
 
     @property
-    def lambda_chosen(self):
+    def lambda_chosen(self) -> float:
         """The chosen penalty."""
         return float(self.lambdas[self.index_chosen])
 
     @property
-    def chosen_weights(self):
+    def chosen_weights(self) -> Floats:
         """Receptive field at the chosen penalty, shape (n_lags, n_pixels)."""
         return self.weights[self.index_chosen]
 
 
-def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambdas=10,
-                   lambda_min_ratio=DEFAULT_LAMBDA_MIN_RATIO, n_folds=5, rule="1se",
-                   tol=1e-7, backend="sparsefield", trial_starts=None):
+def fit_lasso_lags(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
+                   lags: Sequence[int] | NDArray[np.integer] = (0, 1, 2, 3, 4), *,
+                   n_lambdas: int = 10, lambda_min_ratio: float = DEFAULT_LAMBDA_MIN_RATIO,
+                   n_folds: int = 5, rule: str = "1se", tol: float = 1e-7,
+                   backend: str = "sparsefield",
+                   trial_starts: ArrayLike | None = None) -> LassoLags:
     """Lasso receptive field per lag over a shared penalty grid, penalty chosen by CV.
 
     Parameters
@@ -153,6 +160,13 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
         On bad data or options: more folds than the frames after the largest lag
         allow (:func:`lag_folds`), no signal (``lambda_max`` 0 at every lag), a fold
         whose training rows hold no spike.
+
+    Notes
+    -----
+    The data are checked once, here; each lag's rows (views of the checked arrays)
+    are checked only for the lasso's own requirements
+    (:func:`~sparsefield.rf.lasso_path.require_fittable`), and the path, CV and peer
+    fits are called with ``check_input=False``.
     """
     if backend not in BACKENDS:
         raise InputError("backend", f"must be one of {BACKENDS}, got {backend!r}")
@@ -161,13 +175,12 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
         raise InputError("lags", "needs at least one lag")
     n_frames = np.asarray(counts).shape[0]
     trial_starts = check_trial_starts(trial_starts, n_frames)
-    problems = [lagged_problem(stimulus, counts, durations, int(lag), trial_starts)
-                for lag in lags]
+    stimulus, counts, durations = check_data(stimulus, counts, durations, "stimulus")
+    problems = [_lag_problem(stimulus, counts, durations, lag, trial_starts)
+                for lag in lags.tolist()]
     fold_frames = lag_folds(n_frames, int(lags.max()), n_folds, trial_starts)
-    largest = max(lambda_max(*problem) for problem in problems)
-    from sparsefield.rf.units import has_signal
-
-    if not has_signal(largest, float(np.mean(counts)), np.asarray(stimulus, dtype=float)):
+    largest = max(_lambda_max_of_lag(*problem) for problem in problems)
+    if not has_signal(largest, float(np.mean(counts)), stimulus):
         raise InputError(
             "stimulus",
             "no signal: the largest penalty lambda_max is 0 at every lag (no pixel's value "
@@ -176,8 +189,9 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     grid = lambda_grid(largest, n_lambdas, lambda_min_ratio)
     fits = [
         lasso_cv(*problem, lambdas=grid, rule=rule, tol=tol,
-                 fold_edges=fold_rows(fold_frames, int(lag), n_frames, trial_starts))
-        for lag, problem in zip(lags, problems)
+                 fold_edges=fold_rows(fold_frames, int(lag), n_frames, trial_starts),
+                 check_input=False)
+        for lag, problem in zip(lags, problems, strict=True)
     ]
     gains = np.stack([fit.fold_loglik - fit.null_loglik[:, None] for fit in fits])
     choice = choose_penalty(gains.sum(axis=0))
@@ -187,7 +201,8 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     if backend != "sparsefield":
         for index_lag, problem in enumerate(problems):
             for index_lambda, lam in enumerate(grid):
-                peer = fit_lasso(*problem, float(lam), backend=backend)
+                peer = fit_lasso_at_lambda(*problem, float(lam), backend=backend,
+                                           check_input=False)
                 weights[index_lambda, index_lag] = peer.weights
                 intercepts[index_lambda, index_lag] = peer.intercept
                 kkt_violation[index_lambda, index_lag] = peer.kkt_violation
@@ -201,14 +216,46 @@ def fit_lasso_lags(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, n_lambd
     )
 
 
-def lag_folds(n_frames, max_lag, n_folds, trial_starts=None):
+def _lag_problem(stimulus: Floats, counts: Floats, durations: Floats, lag: int,
+                 trial_starts: NDArray[np.int64]) -> tuple[Floats, Floats, Floats]:
+    """Design, counts and durations of one lag from checked arrays.
+
+    :func:`sparsefield.rf.design.lagged_problem` without its data checks (the
+    arrays were checked once, by :func:`fit_lasso_lags`): the lag's range only.
+
+    Returns
+    -------
+    design : ndarray of shape (n_rows, n_pixels)
+    counts, durations : ndarray of shape (n_rows,)
+    """
+    lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
+    design, counts_lag, durations_lag = pair_at_lag(lag, stimulus, counts, durations,
+                                                    trial_starts=trial_starts)
+    return design, counts_lag, durations_lag
+
+
+def _lambda_max_of_lag(design: Floats, counts: Floats, durations: Floats) -> float:
+    """:func:`~sparsefield.rf.lasso_path.lambda_max` of one lag's checked rows.
+
+    Raises
+    ------
+    InputError
+        When the lag leaves fewer than 2 rows or no spike
+        (:func:`~sparsefield.rf.lasso_path.require_fittable`).
+    """
+    require_fittable(design, counts, durations)
+    return lambda_max(design, counts, durations, check_input=False)
+
+
+def lag_folds(n_frames: int, max_lag: int, n_folds: int,
+              trial_starts: ArrayLike | None = None) -> NDArray[np.int64]:
     """The cross-validation blocks of a fit over lags, in count frames.
 
     Equal contiguous blocks over the frames every lag can use (``max_lag..``), the
     first block also taking the frames before them; shared by all lags (and by all
     units of a session).  With several trials, the frames every lag can use are
     those ``max_lag`` or more frames into their trial
-    (:func:`sparsefield.rf.ml.lagged_frames`): each block holds an equal share of
+    (:func:`sparsefield.rf.design.lagged_frames`): each block holds an equal share of
     them, and the frames before each share (the starts of trials) go with it.
 
     Parameters
@@ -237,7 +284,7 @@ def lag_folds(n_frames, max_lag, n_folds, trial_starts=None):
     starts = check_trial_starts(trial_starts, max(n_frames, 1))
     rows = None
     if 0 <= max_lag < n_frames:
-        rows = _rows_at_lag(max_lag, n_frames, starts)
+        rows = rows_at_lag(max_lag, n_frames, starts)
     usable = n_frames - max_lag if rows is None else rows.size
     if n_folds > usable // 2:
         where = (f"after the largest lag ({max_lag})" if starts.size <= 1 else
@@ -258,7 +305,8 @@ def lag_folds(n_frames, max_lag, n_folds, trial_starts=None):
     return fold_frames
 
 
-def fold_rows(fold_frames, lag, n_frames, trial_starts=None):
+def fold_rows(fold_frames: NDArray[np.int64], lag: int, n_frames: int,
+              trial_starts: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
     """Rows of the lag-``lag`` design that each fold holds out.
 
     Parameters
@@ -274,10 +322,10 @@ def fold_rows(fold_frames, lag, n_frames, trial_starts=None):
     -------
     fold_edges : ndarray of shape (n_folds + 1,), int64
         Fold ``k`` is rows ``fold_edges[k]:fold_edges[k + 1]`` of the design of
-        :func:`sparsefield.rf.ml.lagged_problem` at ``lag``: the rows whose count
+        :func:`sparsefield.rf.design.lagged_problem` at ``lag``: the rows whose count
         frame lies in ``fold_frames[k]:fold_frames[k + 1]``.
     """
-    rows = None if trial_starts is None else _rows_at_lag(lag, n_frames, trial_starts)
+    rows = None if trial_starts is None else rows_at_lag(lag, n_frames, trial_starts)
     if rows is None:
         return np.clip(fold_frames - lag, 0, None)
     return np.searchsorted(rows, fold_frames, side="left").astype(np.int64)

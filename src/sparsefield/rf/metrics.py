@@ -1,11 +1,21 @@
 """How well an estimated receptive field recovers a simulated one."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield.errors import InputError
 
+if TYPE_CHECKING:
+    from sparsefield.rf.ml import MLFit
+    from sparsefield.rf.separation import Separation
 
-def correlation(a, b):
+
+def correlation(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson correlation of two arrays, flattened.
 
     Parameters
@@ -34,7 +44,9 @@ def correlation(a, b):
     return float(np.clip(np.dot(a, b) / denominator, -1.0, 1.0))
 
 
-def recovery_metrics(truth, fit, ml_temporal, sta_spatial, sta_temporal, sta_taus):
+def recovery_metrics(truth: Mapping[str, Any], fit: MLFit, ml_temporal: NDArray[np.float64],
+                     sta_spatial: NDArray[np.float64], sta_temporal: NDArray[np.float64],
+                     sta_taus: NDArray[np.float64]) -> dict[str, float]:
     """Compare ML and STA receptive-field estimates with the simulated truth.
 
     Parameters
@@ -103,7 +115,8 @@ def recovery_metrics(truth, fit, ml_temporal, sta_spatial, sta_temporal, sta_tau
     }
 
 
-def separation_metrics(truth, lags, separation):
+def separation_metrics(truth: Mapping[str, Any], lags: ArrayLike,
+                       separation: Separation) -> dict[str, float]:
     """Compare a rank-1 separation over frame lags with the simulated truth.
 
     Parameters

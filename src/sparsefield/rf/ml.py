@@ -14,7 +14,8 @@ Trials: with several trials on one time line (``trial_starts``, see
 when both belong to the same trial: at lag ``k`` the first ``k`` frames of every trial
 are left out (their counts and durations are not used), because the frame ``k``
 before them was shown before the gap between trials, not just before them
-(:func:`lagged_frames`).  One trial gives every frame ``k ..`` as above.  The stimulus is centred per pixel
+(:func:`sparsefield.rf.design.lagged_frames`, where the pairing is written).  One trial
+gives every frame ``k ..`` as above.  The stimulus is centred per pixel
 (``stimulus_mean`` is its mean over all frames, recorded in the result), so
 ``exp(intercept_k)`` is close to the mean firing rate in spikes per second and
 the weights are unchanged by the centring; with the course's
@@ -22,158 +23,21 @@ the weights are unchanged by the centring; with the course's
 """
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from sparsefield._checks import as_float, as_float_array, as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import FitError, InputError
-from sparsefield.rf.binning import check_trial_starts, trial_bounds
+from sparsefield.rf.binning import check_trial_starts
+from sparsefield.rf.design import frames_at_lag_words, pair_at_lag, rows_at_lag
 from sparsefield.rf.poisson import PoissonProblem, check_data
 
-
-def _rows_at_lag(lag, n_frames, trial_starts):
-    """Count frames paired at ``lag`` (:func:`lagged_frames`), or None when they are all
-    of frames ``lag ..`` (one trial, or lag 0).  Trusts its inputs."""
-    if trial_starts is None or trial_starts.size <= 1 or lag == 0:
-        return None
-    bounds = trial_bounds(trial_starts, n_frames)
-    trial = np.repeat(np.arange(trial_starts.size), np.diff(bounds))
-    position = np.arange(n_frames) - trial_starts[trial]
-    return np.flatnonzero(position >= lag)
-
-
-def lagged_frames(n_frames, lag, trial_starts=None):
-    """The count frames that have a stimulus frame ``lag`` frames earlier in their own trial.
-
-    Parameters
-    ----------
-    n_frames : int
-    lag : int
-        ``0 <= lag < n_frames``.
-    trial_starts : array_like of int of shape (n_trials,), optional
-        First frame of each trial (:func:`sparsefield.rf.binning.check_trial_starts`);
-        None for one trial.
-
-    Returns
-    -------
-    frames : ndarray of shape (n_rows,), int64
-        Increasing frame indices ``j`` with ``j - lag`` in ``j``'s trial: every frame
-        but the first ``lag`` of each trial (``lag ..  n_frames - 1`` for one trial).
-        The lag-``lag`` fits pair ``counts[frames]`` with ``stimulus[frames - lag]``.
-    """
-    n_frames = as_int(n_frames, "n_frames", 1)
-    lag = as_int(lag, "lag", 0, n_frames - 1)
-    trial_starts = check_trial_starts(trial_starts, n_frames)
-    rows = _rows_at_lag(lag, n_frames, trial_starts)
-    return np.arange(lag, n_frames, dtype=np.int64) if rows is None else rows.astype(np.int64)
-
-
-def _pair_at_lag(lag, stimulus, *per_frame, trial_starts=None):
-    """Pair stimulus frame ``i`` with entry ``lag + i`` of each per-frame array, within trials.
-
-    The one place the lag pairing is written.  Trusts its inputs.
-
-    Parameters
-    ----------
-    lag : int
-        ``0 <= lag < n_frames``.
-    stimulus : ndarray of shape (n_frames, n_pixels)
-    *per_frame : ndarray of shape (n_frames,) or (n_frames, n_units)
-        E.g. counts and durations.
-    trial_starts : ndarray of shape (n_trials,), int64, optional
-        Checked (:func:`sparsefield.rf.binning.check_trial_starts`); None for one trial.
-
-    Returns
-    -------
-    tuple of ndarray
-        One trial (or lag 0): ``stimulus[:n_frames - lag]`` (n_frames - lag,
-        n_pixels), then ``array[lag:]`` for each per-frame array; all views.
-        Several trials: with ``rows = lagged_frames(n_frames, lag, trial_starts)``,
-        ``stimulus[rows - lag]``, then ``array[rows]``; copies.
-    """
-    rows = _rows_at_lag(lag, stimulus.shape[0], trial_starts)
-    if rows is None:
-        return (stimulus[: stimulus.shape[0] - lag], *(array[lag:] for array in per_frame))
-    return (stimulus[rows - lag], *(array[rows] for array in per_frame))
-
-
-def frames_at_lag_words(lag, trial_starts):
-    """How messages name the count frames of a fit at ``lag``: ``"frames 3.."`` (one
-    trial), ``"frames 3 or more into their trial"`` (several)."""
-    if trial_starts is not None and np.asarray(trial_starts).size > 1:
-        return f"frames {lag} or more into their trial"
-    return f"frames {lag}.."
-
-
-def lagged_design(stimulus, lag, trial_starts=None):
-    """Stimulus rows paired with the counts ``lag`` frames later.
-
-    Parameters
-    ----------
-    stimulus : ndarray of shape (n_frames, n_pixels)
-    lag : int
-        ``0 <= lag < n_frames``.
-    trial_starts : array_like of int of shape (n_trials,), optional
-        First frame of each trial; None for one trial.
-
-    Returns
-    -------
-    design : ndarray of shape (n_rows, n_pixels)
-        One trial: ``design[i] = stimulus[i]``, to be paired with ``counts[lag + i]``
-        (a view of ``stimulus`` when it is already a float64 C-contiguous
-        array).  Several trials: ``design[r] = stimulus[frames[r] - lag]``, to be
-        paired with ``counts[frames[r]]``, ``frames = lagged_frames(n_frames, lag,
-        trial_starts)`` (pairs within a trial only).
-    """
-    stimulus = as_float_array(stimulus, "stimulus", 2)
-    lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
-    trial_starts = check_trial_starts(trial_starts, stimulus.shape[0])
-    return _pair_at_lag(lag, stimulus, trial_starts=trial_starts)[0]
-
-
-def lagged_problem(stimulus, counts, durations, lag, trial_starts=None):
-    """Checked data of a Poisson fit at one lag: frame ``i`` with the counts of frame ``lag + i``.
-
-    With several trials, only pairs within a trial (:func:`lagged_frames`).
-
-    Parameters
-    ----------
-    stimulus : ndarray of shape (n_frames, n_pixels)
-        Frames in display order (not centred here).
-    counts : ndarray of shape (n_frames,)
-        Spikes per frame, >= 0.
-    durations : ndarray of shape (n_frames,)
-        Frame durations in seconds, > 0.
-    lag : int
-        ``0 <= lag < n_frames``.
-    trial_starts : array_like of int of shape (n_trials,), optional
-        First frame of each trial; None for one trial.
-
-    Returns
-    -------
-    design : ndarray of shape (n_rows, n_pixels)
-        ``stimulus[i]``, paired with
-    counts : ndarray of shape (n_rows,)
-        ``counts[lag + i]`` and
-    durations : ndarray of shape (n_rows,)
-        ``durations[lag + i]``; all float64 (the arguments of
-        :func:`sparsefield.rf.poisson.poisson_nll` and of the lasso fits).
-        ``n_rows = n_frames - lag`` for one trial; with several, the rows are
-        ``lag + i = lagged_frames(n_frames, lag, trial_starts)``.
-
-    Raises
-    ------
-    InputError
-        On inconsistent shapes, non-finite values, negative counts,
-        non-positive durations, a lag out of range or bad ``trial_starts``.
-    """
-    stimulus, counts, durations = check_data(stimulus, counts, durations, "stimulus")
-    lag = as_int(lag, "lag", 0, stimulus.shape[0] - 1)
-    trial_starts = check_trial_starts(trial_starts, stimulus.shape[0])
-    return _pair_at_lag(lag, stimulus, counts, durations, trial_starts=trial_starts)
+Floats: TypeAlias = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -209,7 +73,7 @@ class MLFit(NpzMixin):
     stimulus_mean: np.ndarray
 
     @property
-    def no_signal(self):
+    def no_signal(self) -> NDArray[np.bool_]:
         """Lags at which the fit stayed at its start, zero weights, because the
         gradient there is zero: shape (n_lags,), bool.
 
@@ -220,7 +84,7 @@ class MLFit(NpzMixin):
         return ~np.asarray(self.converged, dtype=bool) & ~np.any(self.weights, axis=1)
 
     @property
-    def best_lag(self):
+    def best_lag(self) -> int:
         """The lag whose weights have the largest Euclidean norm (the first on ties).
 
         Returns
@@ -230,7 +94,7 @@ class MLFit(NpzMixin):
         """
         return int(self.lags[np.argmax(np.linalg.norm(self.weights, axis=1))])
 
-    def lag_position(self, lag):
+    def lag_position(self, lag: int) -> int:
         """Row of :attr:`weights` that holds ``lag``.
 
         Parameters
@@ -254,8 +118,9 @@ class MLFit(NpzMixin):
         return int(matches[0])
 
 
-def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, tol=1e-8,
-           trial_starts=None):
+def fit_ml(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
+           lags: ArrayLike = (0, 1, 2, 3, 4), *, max_iter: int = 1000, tol: float = 1e-8,
+           trial_starts: ArrayLike | None = None) -> MLFit:
     """Fit an unregularised Poisson GLM separately at each frame lag.
 
     Parameters
@@ -341,7 +206,7 @@ def fit_ml(stimulus, counts, durations, lags=(0, 1, 2, 3, 4), *, max_iter=1000, 
     )
 
 
-def stayed_at_start(weights, n_iter):
+def stayed_at_start(weights: NDArray[np.float64], n_iter: int) -> bool:
     """Whether a per-lag fit stopped at its zero-weight start: no signal.
 
     L-BFGS-B stops before its first step when the gradient at the start is below its
@@ -361,15 +226,15 @@ def stayed_at_start(weights, n_iter):
     return int(n_iter) == 0 and not np.any(weights)
 
 
-def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML fit",
-                     trial_starts=None):
-    """L-BFGS-B fit at one lag on an already centred stimulus (the one place it is written).
+def _fit_lag_centred(centred: Floats, counts: Floats, durations: Floats, lag: int,
+                     max_iter: int, tol: float, label: str = "ML fit",
+                     trial_starts: NDArray[np.int64] | None = None
+                     ) -> tuple[Floats, float, float, int]:
+    """L-BFGS-B fit at one lag on an already centred stimulus: the per-lag step of
+    :func:`fit_ml`.
 
-    The per-lag step of :func:`fit_ml`, shared with
-    :func:`sparsefield.rf.units.fit_ml_units` so that a population of units
-    centres the stimulus once.  Trusts its inputs (checked by the caller); call
-    it inside ``threadpool_limits(limits=1, user_api="blas")`` (see
-    :func:`fit_ml`, Notes).
+    Trusts its inputs (checked by the caller); call it inside
+    ``threadpool_limits(limits=1, user_api="blas")`` (see :func:`fit_ml`, Notes).
 
     Parameters
     ----------
@@ -385,7 +250,8 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
     label : str, default "ML fit"
         What the error messages call this fit (e.g. ``"unit 3: ML fit"``).
     trial_starts : ndarray of shape (n_trials,), int64, optional
-        Checked; None for one trial (pairs within a trial only, :func:`_pair_at_lag`).
+        Checked; None for one trial (pairs within a trial only,
+        :func:`~sparsefield.rf.design.pair_at_lag`).
 
     Returns
     -------
@@ -404,14 +270,57 @@ def _fit_lag_centred(centred, counts, durations, lag, max_iter, tol, label="ML f
     FitError
         If L-BFGS-B does not converge or returns non-finite values.
     """
-    return _fit_pairs(*_pair_at_lag(lag, centred, counts, durations, trial_starts=trial_starts),
-                      lag, max_iter, tol, label, centred.shape[0], trial_starts)
+    design, counts_lag, durations_lag = pair_at_lag(lag, centred, counts, durations,
+                                                    trial_starts=trial_starts)
+    return fit_lag_pairs(design, counts_lag, durations_lag, lag, max_iter, tol, label,
+                         centred.shape[0], trial_starts)
 
 
-def _fit_pairs(design, counts, durations, lag, max_iter, tol, label, n_frames, trial_starts):
-    """The L-BFGS-B fit of :func:`_fit_lag_centred` on rows already paired at ``lag``
-    (:func:`_pair_at_lag` of the centred stimulus); the same arguments and results
-    (``n_frames`` and ``trial_starts`` only name the frames in a message)."""
+def fit_lag_pairs(design: Floats, counts: Floats, durations: Floats, lag: int, max_iter: int,
+                  tol: float, label: str, n_frames: int,
+                  trial_starts: NDArray[np.int64] | None) -> tuple[Floats, float, float, int]:
+    """L-BFGS-B fit at one lag on rows already paired (the one place it is written).
+
+    Shared by :func:`fit_ml` and :func:`sparsefield.rf.units_ml.fit_ml_units`, which
+    pairs a lag's design once for all units.  Trusts its inputs (checked by the
+    caller); call it inside ``threadpool_limits(limits=1, user_api="blas")`` (see
+    :func:`fit_ml`, Notes).
+
+    Parameters
+    ----------
+    design : ndarray of shape (n_rows, n_pixels)
+        The centred stimulus paired at ``lag``
+        (:func:`~sparsefield.rf.design.pair_at_lag`), float64.
+    counts, durations : ndarray of shape (n_rows,)
+        The counts and durations paired with it; float64, checked (counts >= 0,
+        durations > 0).
+    lag : int
+    max_iter : int
+    tol : float
+        As in :func:`fit_ml`.
+    label : str
+        What the error messages call this fit (e.g. ``"unit 3: ML fit"``).
+    n_frames : int
+    trial_starts : ndarray of shape (n_trials,), int64, or None
+        Only to name the frames in a message.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_pixels,)
+    intercept : float
+    nll : float
+        Mean negative log-likelihood per frame at the optimum.
+    n_iter : int
+        L-BFGS-B iterations: 0, with zero weights, when the gradient at the start
+        is zero (no signal, :func:`stayed_at_start`).
+
+    Raises
+    ------
+    InputError
+        If there is no spike in the paired rows.
+    FitError
+        If L-BFGS-B does not converge or returns non-finite values.
+    """
     n_pixels = design.shape[1]
     problem = PoissonProblem.from_checked(design, counts, durations)
     total_counts = problem.counts.sum()
@@ -439,7 +348,8 @@ def _fit_pairs(design, counts, durations, lag, max_iter, tol, label, n_frames, t
     return result.x[:-1], float(result.x[-1]), float(result.fun), int(result.nit)
 
 
-def predicted_counts(fit, lag, stimulus, durations, trial_starts=None):
+def predicted_counts(fit: MLFit, lag: int, stimulus: ArrayLike, durations: ArrayLike,
+                     trial_starts: ArrayLike | None = None) -> Floats:
     """Expected counts per frame from the fit at one lag.
 
     Parameters
@@ -475,11 +385,11 @@ def predicted_counts(fit, lag, stimulus, durations, trial_starts=None):
     if np.any(durations <= 0):
         raise InputError("durations", "must be positive (seconds)")
     trial_starts = check_trial_starts(trial_starts, n_frames)
-    design, durations_at_lag = _pair_at_lag(lag, stimulus - fit.stimulus_mean, durations,
+    design, durations_at_lag = pair_at_lag(lag, stimulus - fit.stimulus_mean, durations,
                                             trial_starts=trial_starts)
     problem = PoissonProblem.from_checked(design, np.zeros(design.shape[0]), durations_at_lag)
     expected = np.full(n_frames, np.nan)
-    rows = _rows_at_lag(lag, n_frames, trial_starts)
+    rows = rows_at_lag(lag, n_frames, trial_starts)
     expected[slice(lag, None) if rows is None else rows] = problem.expected_counts(
         fit.weights[position], fit.intercepts[position])
     return expected

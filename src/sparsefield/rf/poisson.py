@@ -47,8 +47,10 @@ part in one pass; this module validates inputs and adds the constant.
 """
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
 from sparsefield._checks import as_float_array
@@ -56,8 +58,17 @@ from sparsefield.errors import InputError
 from sparsefield.rf import _poisson_kernels
 
 
-def check_data(design, counts, durations, design_name="design", *, counts_ndim=1,
-               min_rows=1, min_pixels=0, require_spikes=False):
+def check_data(
+    design: ArrayLike,
+    counts: ArrayLike,
+    durations: ArrayLike,
+    design_name: str = "design",
+    *,
+    counts_ndim: int = 1,
+    min_rows: int = 1,
+    min_pixels: int = 0,
+    require_spikes: bool = False,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Check data for the Poisson objective once, at a public function's boundary.
 
     Parameters
@@ -140,7 +151,7 @@ class PoissonProblem:
     constant: float
 
     @classmethod
-    def from_arrays(cls, design, counts, durations):
+    def from_arrays(cls, design: ArrayLike, counts: ArrayLike, durations: ArrayLike) -> Self:
         """Check the data (:func:`check_data`) and precompute the constant part of the NLL.
 
         Parameters
@@ -162,7 +173,8 @@ class PoissonProblem:
         return cls.from_checked(*check_data(design, counts, durations))
 
     @classmethod
-    def from_checked(cls, design, counts, durations):
+    def from_checked(cls, design: NDArray[np.float64], counts: NDArray[np.float64],
+                     durations: NDArray[np.float64]) -> Self:
         """Build from data a public function already checked; nothing is checked here.
 
         Parameters
@@ -179,11 +191,11 @@ class PoissonProblem:
         return cls(design=design, counts=counts, durations=durations, constant=constant)
 
     @property
-    def n_pixels(self):
+    def n_pixels(self) -> int:
         """Number of columns of ``design``."""
         return self.design.shape[1]
 
-    def _check_weights(self, weights):
+    def _check_weights(self, weights: ArrayLike) -> NDArray[np.float64]:
         weights = np.ascontiguousarray(weights, dtype=np.float64)
         if weights.shape != (self.n_pixels,):
             raise InputError(
@@ -191,7 +203,7 @@ class PoissonProblem:
             )
         return weights
 
-    def nll(self, weights, intercept):
+    def nll(self, weights: ArrayLike, intercept: float) -> float:
         """Mean negative log-likelihood.
 
         Parameters
@@ -209,7 +221,8 @@ class PoissonProblem:
         )
         return data_part + self.constant
 
-    def nll_grad(self, weights, intercept):
+    def nll_grad(self, weights: ArrayLike,
+                 intercept: float) -> tuple[float, NDArray[np.float64], float]:
         """Mean negative log-likelihood and its gradient.
 
         Parameters
@@ -230,7 +243,7 @@ class PoissonProblem:
         )
         return data_part + self.constant, grad_weights, grad_intercept
 
-    def nll_grad_theta(self, theta):
+    def nll_grad_theta(self, theta: ArrayLike) -> tuple[float, NDArray[np.float64]]:
         """NLL and gradient over the stacked parameters, for :func:`scipy.optimize.minimize`.
 
         Parameters
@@ -252,7 +265,7 @@ class PoissonProblem:
         grad_theta[-1] = grad_intercept
         return data_part + self.constant, grad_theta
 
-    def expected_counts(self, weights, intercept):
+    def expected_counts(self, weights: ArrayLike, intercept: float) -> NDArray[np.float64]:
         """Model mean ``durations_t * exp(design_t . weights + intercept)``.
 
         Parameters
@@ -270,7 +283,8 @@ class PoissonProblem:
         )
 
 
-def poisson_nll(weights, intercept, design, counts, durations):
+def poisson_nll(weights: ArrayLike, intercept: float, design: ArrayLike, counts: ArrayLike,
+                durations: ArrayLike) -> float:
     """Mean Poisson negative log-likelihood (constants included).
 
     See the module docstring for the model and formula.
@@ -298,7 +312,8 @@ def poisson_nll(weights, intercept, design, counts, durations):
     return PoissonProblem.from_arrays(design, counts, durations).nll(weights, intercept)
 
 
-def poisson_nll_grad(weights, intercept, design, counts, durations):
+def poisson_nll_grad(weights: ArrayLike, intercept: float, design: ArrayLike, counts: ArrayLike,
+                     durations: ArrayLike) -> tuple[float, NDArray[np.float64], float]:
     """Mean Poisson negative log-likelihood and its gradient.
 
     Parameters

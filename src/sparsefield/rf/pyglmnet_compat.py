@@ -18,7 +18,7 @@ fails even earlier.  This module makes it run *without editing its source*:
    one draw as a Python float (the same stream: it draws exactly one
    number); :func:`make_glm` installs it as the estimator's ``rng``.
 
-Penalty scaling (see :mod:`sparsefield.rf.lasso`): pyglmnet 1.1's proximal
+Penalty scaling (see :mod:`sparsefield.rf.lasso_path`): pyglmnet 1.1's proximal
 step soft-thresholds by ``reg_lambda * alpha`` rather than
 ``learning_rate * reg_lambda * alpha`` (upstream issue #383), so its
 solution is the lasso at ``lam = reg_lambda / learning_rate``.
@@ -38,8 +38,11 @@ import contextlib
 import math
 import threading
 import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield.errors import FitError, InputError
 
@@ -51,11 +54,11 @@ _ALIASES = {"float": float, "int": int}
 
 _ALIASES_LOCK = threading.Lock()
 _ALIASES_USERS = 0
-_ALIASES_ADDED = ()
+_ALIASES_ADDED: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
-def numpy_aliases():
+def numpy_aliases() -> Iterator[tuple[str, ...]]:
     """Temporarily define the removed aliases ``np.float`` and ``np.int``.
 
     Only names that are missing are added, and exactly those are removed when
@@ -100,7 +103,10 @@ class ScalarNormalRandomState(np.random.RandomState):
     either way.
     """
 
-    def normal(self, loc=0.0, scale=1.0, size=None):
+    # (numpy's stubs overload normal() by argument types; this one returns a float for
+    # size 1 or (1,), which is the point of the class)
+    def normal(self, loc: float = 0.0, scale: float = 1.0,  # type: ignore[override]
+               size: int | tuple[int, ...] | None = None) -> Any:
         """Normal draws; a Python float when ``size`` is 1 or ``(1,)``.
 
         Parameters
@@ -117,7 +123,7 @@ class ScalarNormalRandomState(np.random.RandomState):
         return super().normal(loc, scale, size)
 
 
-def _import_pyglmnet():
+def _import_pyglmnet() -> Any:
     with warnings.catch_warnings():
         # pyglmnet 1.1 imports distutils (deprecated).
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -125,7 +131,7 @@ def _import_pyglmnet():
     return pyglmnet
 
 
-def make_glm(**params):
+def make_glm(**params: Any) -> Any:
     """A ``pyglmnet.GLM`` that can fit on numpy 2.x.
 
     Parameters
@@ -146,13 +152,13 @@ def make_glm(**params):
     return glm
 
 
-def reg_lambda_for(lam, learning_rate=0.2):
-    """pyglmnet 1.1's ``reg_lambda`` that solves the lasso at our ``lam``.
+def reg_lambda_for(lam: float, learning_rate: float = 0.2) -> float:
+    """The ``reg_lambda`` of pyglmnet 1.1 that solves the lasso at our ``lam``.
 
     Parameters
     ----------
     lam : float
-        Penalty of :mod:`sparsefield.rf.lasso`'s objective.
+        Penalty of :mod:`sparsefield.rf.lasso_path`'s objective.
     learning_rate : float
         pyglmnet's ``learning_rate``.
 
@@ -164,8 +170,11 @@ def reg_lambda_for(lam, learning_rate=0.2):
     return lam * learning_rate
 
 
-def fit_pyglmnet(design, counts, durations, lam, *, learning_rate=0.2, max_iter=1000,
-                 tol=1e-6, eta=2.0, random_state=0, centre=True):
+def fit_pyglmnet(design: ArrayLike, counts: ArrayLike, durations: NDArray[np.float64],
+                 lam: float, *,
+                 learning_rate: float = 0.2, max_iter: int = 1000, tol: float = 1e-6,
+                 eta: float = 2.0, random_state: int = 0,
+                 centre: bool = True) -> tuple[NDArray[np.float64], float, int]:
     """Fit the lasso at ``lam`` with pyglmnet 1.1 (batch gradient, pure L1).
 
     Parameters
@@ -175,7 +184,7 @@ def fit_pyglmnet(design, counts, durations, lam, *, learning_rate=0.2, max_iter=
     durations : ndarray of shape (n_rows,)
         Only their mean is used (pyglmnet has no offset).
     lam : float
-        Penalty of :mod:`sparsefield.rf.lasso`'s objective.
+        Penalty of :mod:`sparsefield.rf.lasso_path`'s objective.
     learning_rate : float
         pyglmnet's fixed gradient step.
     max_iter : int

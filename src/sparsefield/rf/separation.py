@@ -18,6 +18,7 @@ weights).
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from sparsefield._checks import as_float_array
 from sparsefield._npz import NpzMixin
@@ -55,7 +56,7 @@ class Separation(NpzMixin):
     centering: str
 
 
-def separate(matrix, centering="none"):
+def separate(matrix: ArrayLike, centering: str = "none") -> Separation:
     """Rank-1 (space-time separable) approximation of a receptive field.
 
     Parameters
@@ -141,14 +142,14 @@ class UnitsSeparation(NpzMixin):
     explained: np.ndarray
     centering: str
 
-    def unit(self, index):
+    def unit(self, index: int) -> Separation:
         """The :class:`Separation` of the unit at position ``index``."""
         return Separation(spatial=self.spatial[index], temporal=self.temporal[index],
                           singular_value=float(self.singular_value[index]),
                           explained=float(self.explained[index]), centering=self.centering)
 
 
-def separate_units(matrices, centering="none"):
+def separate_units(matrices: ArrayLike, centering: str = "none") -> UnitsSeparation:
     """:func:`separate` applied to every unit's receptive field.
 
     Parameters

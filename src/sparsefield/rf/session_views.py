@@ -4,30 +4,43 @@ Plain arrays in, plain arrays out; :mod:`sparsefield.plots.session` draws them. 
 shown when its estimate is finite (units below ``min_spikes`` are not fitted: NaN).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import NDArray
 
 from sparsefield.rf.shape import moment_fit, stimulus_geometry
 
+if TYPE_CHECKING:
+    from sparsefield.rf.separation import UnitsSeparation
+    from sparsefield.rf.units_lasso import UnitsLasso
 
-def _polarity(temporal):
+
+def _polarity(temporal: NDArray[np.float64]) -> int:
     """+1 / -1: sign of the temporal kernel at its largest magnitude (0 when all zero)."""
     if not np.any(temporal):
         return 0
     return int(np.sign(temporal[np.argmax(np.abs(temporal))]))
 
 
-def shown_units(separation):
+def shown_units(separation: UnitsSeparation) -> NDArray[np.intp]:
     """Indices of the units whose separation is finite (fitted), shape (n_shown,)."""
     return np.flatnonzero(np.all(np.isfinite(separation.spatial), axis=1))
 
 
-def atlas_maps(frame_shape, lasso, separation):
+def atlas_maps(
+    frame_shape: tuple[int, int],
+    lasso: UnitsLasso,
+    separation: UnitsSeparation,
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
     """Each fitted unit's lasso receptive field for the atlas, and the drawing order.
 
     Parameters
     ----------
     frame_shape : tuple of int
-    lasso : sparsefield.rf.units.UnitsLasso
+    lasso : sparsefield.rf.units_lasso.UnitsLasso
     separation : sparsefield.rf.separation.UnitsSeparation
         Rank-1 separations of the lasso fits at the chosen penalties.
 
@@ -63,7 +76,9 @@ def atlas_maps(frame_shape, lasso, separation):
     return kernels, np.argsort(peaks, kind="stable"), units
 
 
-def kernel_rows(separation):
+def kernel_rows(
+    separation: UnitsSeparation,
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
     """Temporal kernels of the fitted units for the heat map, sorted by peak delay.
 
     Parameters
@@ -83,7 +98,10 @@ def kernel_rows(separation):
     return kernels, np.argsort(peaks, kind="stable"), units
 
 
-def mosaic_fits(frame_shape, separation):
+def mosaic_fits(
+    frame_shape: tuple[int, int],
+    separation: UnitsSeparation,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
     """Centres, 1-sigma ellipses and polarities of the fitted units' spatial maps.
 
     Parameters

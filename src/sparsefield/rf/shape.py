@@ -25,9 +25,11 @@ of the top-left pixel at ``(0, 0)``.  Maps are flattened frames in C order
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_float
 from sparsefield.errors import InputError
@@ -39,7 +41,7 @@ GEOMETRIES = ("full_field", "bars", "grid")
 DEFAULT_THRESHOLD = 0.2
 
 
-def stimulus_geometry(frame_shape):
+def stimulus_geometry(frame_shape: Sequence[int]) -> str:
     """The kind of stimulus a frame shape describes.
 
     Parameters
@@ -68,7 +70,7 @@ def stimulus_geometry(frame_shape):
     return "grid"
 
 
-def frame_size(frame_shape):
+def frame_size(frame_shape: Sequence[int]) -> tuple[int, int]:
     """``(height, width)`` as two Python ints >= 1, or InputError naming ``frame_shape``."""
     try:
         sizes = tuple(frame_shape)
@@ -82,9 +84,10 @@ def frame_size(frame_shape):
         if not integral and isinstance(size, (float, np.floating)) and float(size).is_integer():
             integral = True
         if not integral or int(size) < 1:
-            raise InputError("frame_shape", f"expected two integers >= 1 (height, width), got {frame_shape!r}")
+            raise InputError("frame_shape",
+                             f"expected two integers >= 1 (height, width), got {frame_shape!r}")
         checked.append(int(size))
-    return tuple(checked)
+    return checked[0], checked[1]
 
 
 @dataclass(frozen=True)
@@ -131,24 +134,28 @@ class MomentFit:
     threshold: float
 
     @property
-    def ellipse(self):
+    def ellipse(self) -> tuple[float, float, float]:
         """``(major, minor, angle_deg)``, the 1-σ ellipse."""
         return self.major, self.minor, self.angle_deg
 
     @property
-    def position(self):
-        """Bars: the centre along the bars (column for ``(1, width)``, row for ``(height, 1)``); else NaN."""
+    def position(self) -> float:
+        """Bars: the centre along the bars, else NaN.
+
+        The column for ``(1, width)``, the row for ``(height, 1)``.
+        """
         if self.geometry != "bars":
             return math.nan
         return float(self.centre[1] if self.angle_deg == 0.0 else self.centre[0])
 
     @property
-    def width(self):
-        """Bars: the standard deviation σ along the bars (the 1-σ half-width, pixels); else NaN."""
+    def width(self) -> float:
+        """Bars: the standard deviation σ along the bars (1-σ half-width, pixels); else NaN."""
         return self.major if self.geometry == "bars" else math.nan
 
 
-def moment_fit(spatial_map, frame_shape, *, threshold=DEFAULT_THRESHOLD, gaussian=True):
+def moment_fit(spatial_map: ArrayLike, frame_shape: Sequence[int], *,
+               threshold: float = DEFAULT_THRESHOLD, gaussian: bool = True) -> MomentFit:
     """Centre, covariance and 1-σ ellipse of a spatial map's dominant-sign mass.
 
     Parameters
@@ -212,7 +219,7 @@ def moment_fit(spatial_map, frame_shape, *, threshold=DEFAULT_THRESHOLD, gaussia
                      int(np.count_nonzero(weights)), threshold)
 
 
-def peak_position(spatial_map, frame_shape):
+def peak_position(spatial_map: ArrayLike, frame_shape: Sequence[int]) -> tuple[int, int]:
     """Pixel of the largest ``|value|`` of a map.
 
     Parameters
@@ -239,7 +246,7 @@ def peak_position(spatial_map, frame_shape):
     return row, col
 
 
-def _as_map(spatial_map, frame_shape, name):
+def _as_map(spatial_map: ArrayLike, frame_shape: tuple[int, int], name: str) -> NDArray[np.float64]:
     """The map as a float (height, width) array with at least one finite value."""
     array = np.asarray(spatial_map)
     if array.dtype.kind not in "biuf":
@@ -247,8 +254,8 @@ def _as_map(spatial_map, frame_shape, name):
     n_pixels = frame_shape[0] * frame_shape[1]
     if array.shape not in ((n_pixels,), tuple(frame_shape)):
         raise InputError(
-            name, f"expected shape ({n_pixels},) or {tuple(frame_shape)} for frame_shape {frame_shape}, "
-            f"got {array.shape}"
+            name, f"expected shape ({n_pixels},) or {tuple(frame_shape)} for frame_shape "
+            f"{frame_shape}, got {array.shape}"
         )
     image = np.asarray(array, dtype=float).reshape(frame_shape)
     if not np.any(np.isfinite(image)):
@@ -256,7 +263,7 @@ def _as_map(spatial_map, frame_shape, name):
     return image
 
 
-def _truncation_factor(threshold, n_dims):
+def _truncation_factor(threshold: float, n_dims: int) -> float:
     """Per-axis second moment of a cut Gaussian over that of the whole Gaussian.
 
     The profile ``g(x) = exp(-|x|^2 / 2)`` (σ = 1) is weighted by ``g - t``
@@ -266,7 +273,8 @@ def _truncation_factor(threshold, n_dims):
     if threshold <= 0.0:
         return 1.0
     level = math.log(1.0 / threshold)
-    if n_dims == 2:  # polar, u = |x|^2 / 2: mass ∫(e^-u - t) du, second moment ∫(e^-u - t) 2u du over [0, L]
+    # 2-D, polar, u = |x|^2 / 2 over [0, L]: mass ∫(e^-u - t) du, second moment ∫(e^-u - t) 2u du
+    if n_dims == 2:
         mass = 1.0 - threshold - threshold * level
         second = 2.0 * (1.0 - threshold * (1.0 + level)) - threshold * level * level
         return second / (2.0 * mass)
@@ -277,8 +285,11 @@ def _truncation_factor(threshold, n_dims):
     return second / mass
 
 
-def _ellipse(covariance):
-    """Semi-axes and angle (degrees, from columns towards rows) of the 1-σ ellipse of a (row, col) covariance."""
+def _ellipse(covariance: NDArray[np.float64]) -> tuple[float, float, float]:
+    """Semi-axes and angle of the 1-σ ellipse of a (row, col) covariance.
+
+    The angle is in degrees, from columns towards rows.
+    """
     var_row, cov, var_col = covariance[0, 0], covariance[0, 1], covariance[1, 1]
     mean = 0.5 * (var_row + var_col)
     spread = math.hypot(0.5 * (var_col - var_row), cov)

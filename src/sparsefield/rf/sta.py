@@ -15,6 +15,7 @@ in, so that the null counts the pairs a spike at that time could have.
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_float, as_float_array, as_int, as_times
 from sparsefield._npz import NpzMixin
@@ -61,8 +62,9 @@ class STA(NpzMixin):
     n_shifts: int
 
 
-def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_step=0.01,
-                            n_shifts=200, seed=0, trial_starts=None):
+def spike_triggered_average(spike_times: ArrayLike, edges: ArrayLike, stimulus: ArrayLike, *,
+                            tau_max: float = 0.5, tau_step: float = 0.01, n_shifts: int = 200,
+                            seed: int | None = 0, trial_starts: ArrayLike | None = None) -> STA:
     """Spike-triggered average of the frame on screen ``tau`` before each spike.
 
     For each ``tau`` in ``0, tau_step, ..., tau_max`` the STA is the mean,
@@ -134,27 +136,27 @@ def spike_triggered_average(spike_times, edges, stimulus, *, tau_max=0.5, tau_st
     tau_step = as_float(tau_step, "tau_step", minimum=0, strict=True)
     tau_max = as_float(tau_max, "tau_max", minimum=0)
     n_shifts = as_int(n_shifts, "n_shifts", 2)
-    trial_starts = check_trial_starts(trial_starts, stimulus.shape[0])
-    taus = _delay_grid(tau_max, tau_step)
+    starts = check_trial_starts(trial_starts, stimulus.shape[0])
+    taus = delay_grid(tau_max, tau_step)
     check_delays(tau_max, tau_step, edges[-1] - edges[0], "shift")
-    check_trial_delays(tau_max, edges, trial_starts)
+    check_trial_delays(tau_max, edges, starts)
 
-    offsets = _shift_offsets(edges, tau_max, n_shifts, seed)
+    offsets = shift_offsets(edges, tau_max, n_shifts, seed)
     inside = np.sort(spike_times[(spike_times >= edges[0]) & (spike_times < edges[-1])])
     if inside.size == 0:
         raise InputError("spike_times", "no spike falls inside the frame edges")
 
-    sta, null_mean, null_std, zscore = _shift_null(inside, offsets, edges, taus, stimulus,
-                                                   trial_starts)
+    sta, null_mean, null_std, zscore = shift_null(inside, offsets, edges, taus, stimulus,
+                                                  starts)
     return STA(taus=taus, sta=sta, zscore=zscore, null_mean=null_mean, null_std=null_std,
                n_spikes=int(inside.size), n_shifts=n_shifts)
 
 
 # ----------------------------------------------------------------------------
-# Pieces shared with sparsefield.rf.units.sta_units (inputs already checked)
+# Pieces shared with sparsefield.rf.units_sta.sta_units (inputs already checked)
 
 
-def check_delays(tau_max, tau_step, duration, null="shift"):
+def check_delays(tau_max: float, tau_step: float, duration: float, null: str = "shift") -> None:
     """Check that delays ``0, tau_step, ..., tau_max`` can make an STA of a recording.
 
     Cheap: call it before anything is computed (e.g. when a session is read), with
@@ -177,7 +179,7 @@ def check_delays(tau_max, tau_step, duration, null="shift"):
         shift null of it; ``null`` when the recording is shorter than the 2 s the
         shift null needs whatever ``tau_max``.
     """
-    _delay_grid(tau_max, tau_step)
+    delay_grid(tau_max, tau_step)
     if tau_max >= duration:
         raise InputError(
             "tau_max",
@@ -189,7 +191,7 @@ def check_delays(tau_max, tau_step, duration, null="shift"):
         _shift_margin(tau_max, duration)
 
 
-def longest_trial(edges, trial_starts):
+def longest_trial(edges: NDArray[np.float64], trial_starts: NDArray[np.int64]) -> float:
     """Duration in seconds of the longest trial (first edge of its first frame to the
     last edge of its last frame).
 
@@ -207,7 +209,8 @@ def longest_trial(edges, trial_starts):
     return float(np.max(edges[bounds[1:]] - edges[bounds[:-1]]))
 
 
-def check_trial_delays(tau_max, edges, trial_starts):
+def check_trial_delays(tau_max: float, edges: NDArray[np.float64],
+                       trial_starts: ArrayLike | None) -> None:
     """Check that ``tau_max`` is shorter than the longest trial: a spike sees only frames
     of its own trial, so no spike has a frame longer before it than that.
 
@@ -232,11 +235,23 @@ def check_trial_delays(tau_max, edges, trial_starts):
         )
 
 
-def _delay_grid(tau_max, tau_step):
+def delay_grid(tau_max: float, tau_step: float) -> NDArray[np.float64]:
     """Delays ``0, tau_step, ..., tau_max`` in seconds, shape (n_taus,).
 
     ``n_taus = floor(tau_max / tau_step + 1e-9) + 1`` (``tau_max`` is included
     despite rounding).
+
+    Parameters
+    ----------
+    tau_max : float
+        Longest delay in seconds (``>= 0``).
+    tau_step : float
+        Delay step in seconds (``> 0``).
+
+    Returns
+    -------
+    taus : ndarray of shape (n_taus,)
+        ``np.arange(n_taus) * tau_step``.
 
     Raises
     ------
@@ -250,12 +265,13 @@ def _delay_grid(tau_max, tau_step):
             f"{tau_step:g} s is longer than tau_max ({tau_max:g} s): the only delay would be "
             "0 s, and an STA needs at least two delays; use a step shorter than tau_max",
         )
-    return np.arange(n_taus) * tau_step
+    return np.arange(n_taus, dtype=np.float64) * tau_step
 
 
-def _shift_margin(tau_max, period):
+def _shift_margin(tau_max: float, period: float) -> float:
     """``m = max(1 s, 2 tau_max)`` of the shift null, after checking that the
-    recording (``period`` s) is longer than ``2 m``."""
+    recording (``period`` s) is longer than ``2 m``.
+    """
     margin = max(1.0, 2.0 * tau_max)
     if period > 2.0 * margin:
         return margin
@@ -274,14 +290,18 @@ def _shift_margin(tau_max, period):
     )
 
 
-def _shift_offsets(edges, tau_max, n_shifts, seed):
+def shift_offsets(edges: NDArray[np.float64], tau_max: float, n_shifts: int,
+                  seed: int | None) -> NDArray[np.float64]:
     """Offsets of the shift null: 0 (the data) then ``n_shifts`` random shifts.
 
     Parameters
     ----------
     edges : ndarray of shape (n_frames + 1,)
+        Strictly increasing frame edges in seconds.
     tau_max : float
+        Longest delay in seconds (sets the margin ``m``).
     n_shifts : int
+        Number of random shifts.
     seed : int or None
         Seed of ``np.random.default_rng``; the same seed gives the same offsets
         for any spike train on the same edges.
@@ -303,7 +323,10 @@ def _shift_offsets(edges, tau_max, n_shifts, seed):
     return np.concatenate(([0.0], rng.uniform(margin, period - margin, size=n_shifts)))
 
 
-def _frame_counts(spikes, offsets, edges, taus, counts, trial_starts=None):
+def frame_counts(spikes: NDArray[np.float64], offsets: NDArray[np.float64],
+                 edges: NDArray[np.float64], taus: NDArray[np.float64],
+                 counts: NDArray[np.float64],
+                 trial_starts: NDArray[np.int64] | None = None) -> None:
     """Spikes per (offset, frame, tau) that saw the frame tau earlier, within trials.
 
     One trial: :func:`sparsefield.rf._sta_kernels.shifted_frame_counts` as it is.
@@ -319,7 +342,9 @@ def _frame_counts(spikes, offsets, edges, taus, counts, trial_starts=None):
     offsets : ndarray of shape (n_offsets,)
         Circular shifts in seconds (0: the data).
     edges : ndarray of shape (n_frames + 1,)
+        Strictly increasing frame edges in seconds.
     taus : ndarray of shape (n_taus,)
+        Increasing non-negative delays in seconds (:func:`delay_grid`).
     counts : ndarray of shape (n_offsets, n_frames, n_taus)
         Zeroed on entry (may be a view); filled.
     trial_starts : ndarray of shape (n_trials,), int64, optional
@@ -350,7 +375,10 @@ def _frame_counts(spikes, offsets, edges, taus, counts, trial_starts=None):
                                      counts[k:k + 1, low:high])
 
 
-def _shifted_averages(inside, offsets, edges, taus, stimulus, trial_starts=None):
+def _shifted_averages(inside: NDArray[np.float64], offsets: NDArray[np.float64],
+                      edges: NDArray[np.float64], taus: NDArray[np.float64],
+                      stimulus: NDArray[np.float64],
+                      trial_starts: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
     """STA of the spike train shifted circularly by each offset.
 
     Parameters
@@ -362,7 +390,7 @@ def _shifted_averages(inside, offsets, edges, taus, stimulus, trial_starts=None)
     taus : ndarray of shape (n_taus,)
     stimulus : ndarray of shape (n_frames, n_pixels)
     trial_starts : ndarray of shape (n_trials,), int64, optional
-        Checked; None for one trial (:func:`_frame_counts`).
+        Checked; None for one trial (:func:`frame_counts`).
 
     Returns
     -------
@@ -377,7 +405,7 @@ def _shifted_averages(inside, offsets, edges, taus, stimulus, trial_starts=None)
     for first in range(0, n_offsets, block_size):
         block = offsets[first:first + block_size]
         counts = np.zeros((block.size, n_frames, n_taus))
-        _frame_counts(inside, block, edges, taus, counts, trial_starts)
+        frame_counts(inside, block, edges, taus, counts, trial_starts)
         n_used = counts.sum(axis=1)
         sums = np.matmul(counts.transpose(0, 2, 1), stimulus)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -385,15 +413,51 @@ def _shifted_averages(inside, offsets, edges, taus, stimulus, trial_starts=None)
     return averages
 
 
-def _zscore_map(sta, null_mean, null_std):
-    """``(sta - null_mean) / null_std``, 0 where ``null_std`` is not positive."""
+def zscore_map(sta: NDArray[np.float64], null_mean: NDArray[np.float64],
+               null_std: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(sta - null_mean) / null_std``, 0 where ``null_std`` is not positive.
+
+    Parameters
+    ----------
+    sta : ndarray
+        Spike-triggered average, e.g. of shape (n_taus, n_pixels).
+    null_mean, null_std : ndarray
+        Mean and standard deviation of the null, of the shape of ``sta``.
+
+    Returns
+    -------
+    zscore : ndarray
+        Of the shape of ``sta``.
+    """
     zscore = np.zeros_like(sta)
     np.divide(sta - null_mean, null_std, out=zscore, where=null_std > 0)
     return zscore
 
 
-def _shift_null(inside, offsets, edges, taus, stimulus, trial_starts=None):
+def shift_null(
+    inside: NDArray[np.float64],
+    offsets: NDArray[np.float64],
+    edges: NDArray[np.float64],
+    taus: NDArray[np.float64],
+    stimulus: NDArray[np.float64],
+    trial_starts: NDArray[np.int64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """The STA and its shift null from :func:`_shifted_averages` (offset 0 first).
+
+    Parameters
+    ----------
+    inside : ndarray of shape (n_spikes,)
+        Sorted spike times inside ``[edges[0], edges[-1])``.
+    offsets : ndarray of shape (n_shifts + 1,)
+        Circular shifts in seconds, 0 (the data) first (:func:`shift_offsets`).
+    edges : ndarray of shape (n_frames + 1,)
+        Strictly increasing frame edges in seconds.
+    taus : ndarray of shape (n_taus,)
+        Delays in seconds (:func:`delay_grid`).
+    stimulus : ndarray of shape (n_frames, n_pixels)
+        Frames in display order.
+    trial_starts : ndarray of shape (n_trials,), int64, optional
+        Checked; None for one trial (:func:`frame_counts`).
 
     Returns
     -------
@@ -405,4 +469,4 @@ def _shift_null(inside, offsets, edges, taus, stimulus, trial_starts=None):
     null = averages[1:]
     null_mean = null.mean(axis=0)
     null_std = null.std(axis=0, ddof=1)
-    return sta, null_mean, null_std, _zscore_map(sta, null_mean, null_std)
+    return sta, null_mean, null_std, zscore_map(sta, null_mean, null_std)

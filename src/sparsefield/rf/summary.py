@@ -1,10 +1,30 @@
 """One row of numbers per recording: what was counted, where the RF peaks, and
-(for simulated recordings) how well the truth was recovered."""
+(for simulated recordings) how well the truth was recovered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from sparsefield.io.recording import Recording
+    from sparsefield.io.session import Session
+    from sparsefield.rf.binning import BinnedCounts, UnitCounts
+    from sparsefield.rf.lasso_lags import LassoLags
+    from sparsefield.rf.ml import MLFit
+    from sparsefield.rf.separation import Separation, UnitsSeparation
+    from sparsefield.rf.sta import STA
+    from sparsefield.rf.units_lasso import UnitsLasso
+    from sparsefield.rf.units_ml import UnitsML
+    from sparsefield.rf.units_sta import UnitsSTA
 
 
-def peak_pixel(values, frame_shape, use_abs=True):
+def peak_pixel(values: ArrayLike, frame_shape: Sequence[int],
+               use_abs: bool = True) -> tuple[int, int, int]:
     """Where a map (or a stack of maps) has its largest value.
 
     Parameters
@@ -34,7 +54,9 @@ def peak_pixel(values, frame_shape, use_abs=True):
     return index, row, col
 
 
-def recording_summary(recording, binned, fit, ml_separation, sta, sta_separation):
+def recording_summary(recording: Recording, binned: BinnedCounts, fit: MLFit,
+                      ml_separation: Separation, sta: STA,
+                      sta_separation: Separation) -> dict[str, Any]:
     """Summary numbers of one recording.
 
     Parameters
@@ -52,7 +74,7 @@ def recording_summary(recording, binned, fit, ml_separation, sta, sta_separation
         ``best_lag`` is :attr:`MLFit.best_lag` (the lag whose weights have the largest
         norm), with the pixel of largest absolute weight there; ``lag0_peak_*`` is the
         pixel of largest (signed) weight at lag 0 when lag 0 was fitted; ``sta_peak_*``
-        is where |z| is largest over delays and pixels.
+        is where ``|z|`` is largest over delays and pixels.
     """
     shape = recording.frame_shape
     best_lag = fit.best_lag
@@ -86,7 +108,8 @@ def recording_summary(recording, binned, fit, ml_separation, sta, sta_separation
     return summary
 
 
-def lasso_summary(lasso, separation, frame_shape):
+def lasso_summary(lasso: LassoLags, separation: Separation,
+                  frame_shape: tuple[int, int]) -> dict[str, Any]:
     """Summary numbers of the lasso receptive field of one recording.
 
     Parameters
@@ -102,10 +125,13 @@ def lasso_summary(lasso, separation, frame_shape):
     dict of str to int or float
         The chosen penalty and the two candidates, the number of non-zero weights
         at the chosen penalty, the peak pixel of the separated spatial map, the lag
-        of largest |temporal| weight, and the share of the squared norm the rank-1
+        of largest ``|temporal|`` weight, and the share of the squared norm the rank-1
         term carries. When the chosen fit kept no weight, the peak entries are None
         (empty cells in the table): there is no receptive field to locate.
     """
+    row: int | None
+    col: int | None
+    peak_lag: int | None
     if np.any(separation.spatial):
         _, row, col = peak_pixel(separation.spatial, frame_shape)
         peak_lag = int(lasso.lags[np.argmax(np.abs(separation.temporal))])
@@ -143,7 +169,7 @@ FLAG_MEANINGS = {
 }
 
 
-def fitted_units(counts, min_spikes):
+def fitted_units(counts: ArrayLike, min_spikes: int) -> tuple[NDArray[np.bool_], list[str]]:
     """Which units have enough spikes to be fitted, and why the others are not.
 
     Parameters
@@ -163,19 +189,13 @@ def fitted_units(counts, min_spikes):
     needed = max(int(min_spikes), 1)
     fitted = totals >= needed
     reasons = ["" if ok else f"{int(total)} spikes < min_spikes {needed}"
-               for ok, total in zip(fitted, totals)]
+               for ok, total in zip(fitted, totals, strict=True)]
     return fitted, reasons
 
 
-def session_lags(lags, window, min_lags, durations, source, trial_starts=None):
-    """The frame lags to fit (:func:`sparsefield.rf.lags.session_lags`, kept here for
-    the callers that import it from this module)."""
-    from sparsefield.rf.lags import session_lags as lags_of_session
-
-    return lags_of_session(lags, window, min_lags, durations, source, trial_starts)
-
-
-def unit_status(counts, min_spikes, ml, lasso, sta, trial_starts=None):
+def unit_status(counts: NDArray[np.float64], min_spikes: int, ml: UnitsML, lasso: UnitsLasso,
+                sta: UnitsSTA,
+                trial_starts: ArrayLike | None = None) -> tuple[NDArray[np.bool_], list[str]]:
     """Which units the summary reports as fitted, and why the others are not.
 
     A unit is fitted when it has ``min_spikes`` spikes (:func:`fitted_units`), its ML
@@ -188,9 +208,9 @@ def unit_status(counts, min_spikes, ml, lasso, sta, trial_starts=None):
     ----------
     counts : ndarray of shape (n_frames, n_units)
     min_spikes : int
-    ml : sparsefield.rf.units.UnitsML
-    lasso : sparsefield.rf.units.UnitsLasso
-    sta : sparsefield.rf.units.UnitsSTA
+    ml : sparsefield.rf.units_ml.UnitsML
+    lasso : sparsefield.rf.units_lasso.UnitsLasso
+    sta : sparsefield.rf.units_sta.UnitsSTA
     trial_starts : array_like of int of shape (n_trials,), optional
         The session's first frame of each trial (the frames a lag pairs); None for
         one trial.
@@ -201,7 +221,7 @@ def unit_status(counts, min_spikes, ml, lasso, sta, trial_starts=None):
     reasons : list of str
         ``""`` for a fitted unit, else why not (the first reason found).
     """
-    from sparsefield.rf.ml import frames_at_lag_words
+    from sparsefield.rf.design import frames_at_lag_words
     from sparsefield.rf.units import spikes_at_lag
 
     fitted, reasons = fitted_units(counts, min_spikes)
@@ -228,7 +248,7 @@ def unit_status(counts, min_spikes, ml, lasso, sta, trial_starts=None):
     return fitted, reasons
 
 
-def truth_of_unit(truth, unit_id):
+def truth_of_unit(truth: Mapping[str, Any], unit_id: int) -> dict[str, Any] | None:
     """One unit's ground truth from a truth archive.
 
     Parameters
@@ -250,18 +270,20 @@ def truth_of_unit(truth, unit_id):
     return found or None
 
 
-def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
-               lasso_separation, truth=None):
+def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation: UnitsSeparation,
+               sta: UnitsSTA, sta_separation: UnitsSeparation, lasso: UnitsLasso,
+               lasso_separation: UnitsSeparation,
+               truth: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """One row of summary numbers per unit of a session.
 
     Parameters
     ----------
     session : sparsefield.io.session.Session
     binned : sparsefield.rf.binning.UnitCounts
-    ml : sparsefield.rf.units.UnitsML
+    ml : sparsefield.rf.units_ml.UnitsML
     ml_separation, sta_separation, lasso_separation : sparsefield.rf.separation.UnitsSeparation
-    sta : sparsefield.rf.units.UnitsSTA
-    lasso : sparsefield.rf.units.UnitsLasso
+    sta : sparsefield.rf.units_sta.UnitsSTA
+    lasso : sparsefield.rf.units_lasso.UnitsLasso
     truth : mapping, optional
         Ground truth of a simulated session (:func:`truth_of_unit`).
 
@@ -271,9 +293,10 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
         Per unit: ``recording_id``, ``unit_id``, ``label``, ``n_spikes`` (inside the
         frames), ``spikes_left_out``, ``mean_rate_hz``, ``fitted`` and ``why`` (why
         not: fewer than ``min_spikes`` spikes, or a fit that found nothing to
-        estimate, :func:`unit_status`), then for fitted units what :func:`recording_summary` and
-        :func:`lasso_summary` give, ``best_lag_ms``, ``lasso_cv_gain`` (held-out gain
-        over a constant rate at the chosen penalty, nats per frame summed over lags),
+        estimate, :func:`unit_status`), then for fitted units what
+        :func:`recording_summary` and :func:`lasso_summary` give, ``best_lag_ms``,
+        ``lasso_cv_gain`` (held-out gain over a constant rate at the chosen penalty,
+        nats per frame summed over lags),
         ``rf_centre_row``/``rf_centre_col`` (moment fit of the lasso spatial map),
         ``flags`` (``best_lag_last``, ``sta_peak_first``...: the estimate sits at the
         end of what was fitted, so the lags or delays may be too short;
@@ -282,11 +305,8 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
         :data:`FLAG_MEANINGS`) and, with a truth, ``truth_*``
         recovery metrics.
     """
-    from sparsefield.rf.lags import edge_lag_flags
     from sparsefield.rf.metrics import recovery_metrics, separation_metrics
     from sparsefield.rf.shape import moment_fit
-
-    from sparsefield.rf.units import spikes_at_lag
 
     fitted, reasons = unit_status(binned.counts, session.min_spikes, ml, lasso, sta,
                                   session.trial_starts)
@@ -295,7 +315,7 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
     rows = []
     for index, unit_id in enumerate(session.unit_ids.tolist()):
         n_spikes = int(binned.counts[:, index].sum())
-        row = {
+        row: dict[str, Any] = {
             "recording_id": session.session_id,
             "unit_id": int(unit_id),
             "label": str(session.unit_labels[index]) if session.unit_labels.size else "",
@@ -328,20 +348,8 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
             # |map|: the centre of the whole RF (a Gabor's envelope, not its strongest lobe)
             fit = moment_fit(np.abs(spatial), session.frame_shape)
             row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in fit.centre)
-        flags = []
-        if int(spikes_at_lag(binned.counts[:, index], int(unit_ml.lags.max()),
-                             session.trial_starts)) < unit_ml.weights.shape[1] + 1:
-            flags.append("few_spikes")
-        best_position = unit_ml.lag_position(unit_ml.best_lag)
-        edge = edge_lag_flags(best_position, unit_ml.lags.size,
-                              first_is_edge=bool(unit_ml.lags[0] > 0))
-        if edge:
-            flags.append(f"best_lag_{edge}")
-        tau_index = peak_pixel(unit_sta.zscore, session.frame_shape)[0]
-        edge = edge_lag_flags(tau_index, unit_sta.taus.size)
-        if edge:
-            flags.append(f"sta_peak_{edge}")
-        row["flags"] = " ".join(flags)
+        row["flags"] = _unit_flags(binned.counts[:, index], session.trial_starts, unit_ml,
+                                   unit_sta, session.frame_shape)
         unit_truth = truth_of_unit(truth, unit_id) if truth is not None else None
         if unit_truth is not None:
             metrics = recovery_metrics(unit_truth, unit_ml, ml_separation.temporal[index],
@@ -357,3 +365,28 @@ def unit_table(session, binned, ml, ml_separation, sta, sta_separation, lasso,
             row.update({f"truth_{key}": value for key, value in metrics.items()})
         rows.append(row)
     return rows
+
+
+def _unit_flags(counts: NDArray[np.float64], trial_starts: ArrayLike | None, unit_ml: MLFit,
+                unit_sta: STA, frame_shape: tuple[int, int]) -> str:
+    """The flags of one fitted unit (:data:`FLAG_MEANINGS`), separated by spaces.
+
+    ``counts`` is the unit's spike counts per frame, shape (n_frames,).
+    """
+    from sparsefield.rf.lags import edge_lag_flags
+    from sparsefield.rf.units import spikes_at_lag
+
+    flags = []
+    if int(spikes_at_lag(counts, int(unit_ml.lags.max()),
+                         trial_starts)) < unit_ml.weights.shape[1] + 1:
+        flags.append("few_spikes")
+    best_position = unit_ml.lag_position(unit_ml.best_lag)
+    edge = edge_lag_flags(best_position, unit_ml.lags.size,
+                          first_is_edge=bool(unit_ml.lags[0] > 0))
+    if edge:
+        flags.append(f"best_lag_{edge}")
+    tau_index = peak_pixel(unit_sta.zscore, frame_shape)[0]
+    edge = edge_lag_flags(tau_index, unit_sta.taus.size)
+    if edge:
+        flags.append(f"sta_peak_{edge}")
+    return " ".join(flags)

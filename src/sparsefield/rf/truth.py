@@ -7,8 +7,12 @@ it, so a truth that lacks an array, or whose shapes or lags do not fit the recor
 is an error at load time, not a traceback after the fits.
 """
 
-import numpy as np
+from collections.abc import Iterable, Mapping
 
+import numpy as np
+from numpy.typing import ArrayLike
+
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 
 #: Arrays of one unit's truth that the recovery metrics read: the spatial map
@@ -17,7 +21,7 @@ from sparsefield.errors import InputError
 TRUTH_ARRAYS = ("spatial", "lags", "temporal_lags", "sta_taus", "sta_temporal")
 
 
-def read_truth(path):
+def read_truth(path: StrPath) -> dict[str, np.ndarray]:
     """Read a truth archive as a dict of arrays (no pickles).
 
     Parameters
@@ -40,7 +44,8 @@ def read_truth(path):
         raise InputError(path, f"cannot be read as a truth archive (.npz): {error}") from None
 
 
-def check_truth(path, truth, unit_ids, n_pixels, lags=()):
+def check_truth(path: StrPath, truth: Mapping[str, ArrayLike], unit_ids: Iterable[int],
+                n_pixels: int, lags: ArrayLike = ()) -> None:
     """Check that ``truth`` holds what the summary needs for every unit of a session.
 
     Parameters
@@ -63,7 +68,8 @@ def check_truth(path, truth, unit_ids, n_pixels, lags=()):
     """
     if "unit_ids" in truth:
         known = {int(unit) for unit in np.asarray(truth["unit_ids"]).ravel()}
-        units = [(int(unit), f"u{int(unit)}_", f"unit {int(unit)}: ") for unit in unit_ids]
+        units: list[tuple[int | None, str, str]] = [
+            (int(unit), f"u{int(unit)}_", f"unit {int(unit)}: ") for unit in unit_ids]
         missing = [unit for unit, _, _ in units if unit not in known]
         if missing:
             raise InputError(path, f"has no truth for units {missing[:10]} "
@@ -74,7 +80,8 @@ def check_truth(path, truth, unit_ids, n_pixels, lags=()):
     for _, prefix, who in units:
         absent = [name for name in TRUTH_ARRAYS if prefix + name not in truth]
         if absent:
-            raise InputError(path, f"{who}has no array {', '.join(prefix + name for name in absent)}"
+            raise InputError(path, f"{who}has no array "
+                             f"{', '.join(prefix + name for name in absent)}"
                              f" (a truth archive holds {', '.join(TRUTH_ARRAYS)} per unit)")
         spatial = np.asarray(truth[prefix + "spatial"])
         if spatial.size != n_pixels:
@@ -87,6 +94,7 @@ def check_truth(path, truth, unit_ids, n_pixels, lags=()):
                              f"{prefix}temporal_lags has {kernel.size}")
         beyond = sorted(set(wanted) - {int(lag) for lag in truth_lags})
         if beyond:
-            span = f"{int(truth_lags.min())}..{int(truth_lags.max())}" if truth_lags.size else "none"
+            span = (f"{int(truth_lags.min())}..{int(truth_lags.max())}" if truth_lags.size
+                    else "none")
             raise InputError(path, f"{who}the fitted lags {beyond[:10]} are not in the truth's "
                              f"lags ({span}); simulate longer kernels or fit fewer lags")

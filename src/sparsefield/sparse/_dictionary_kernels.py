@@ -8,7 +8,9 @@ matching shapes, validated by the Python wrappers.
 """
 
 from sparsefield._numba import numba
+
 import numpy as np
+from numpy.typing import NDArray
 
 # Reassociation lets LLVM vectorise the dot products and axpys.
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
@@ -19,7 +21,8 @@ UNUSED = 1e-6
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def update_atoms_bcd(atoms, usage, products):
+def update_atoms_bcd(atoms: NDArray[np.float64], usage: NDArray[np.float64],
+                     products: NDArray[np.float64]) -> NDArray[np.bool_]:
     """One pass of Mairal et al.'s block-coordinate atom update, in place.
 
     For each atom ``k`` in turn, with ``D`` the current atoms::
@@ -70,7 +73,9 @@ def update_atoms_bcd(atoms, usage, products):
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def accumulate_statistics(codes, signals, usage, products, forget, scale):
+def accumulate_statistics(codes: NDArray[np.float64], signals: NDArray[np.float64],
+                          usage: NDArray[np.float64], products: NDArray[np.float64], forget: float,
+                          scale: float) -> None:
     """``A ← forget·A + scale·Σ b bᵀ`` and ``B ← forget·B + scale·Σ b yᵀ``, in place.
 
     Only the non-zero codes of each signal are visited, so the cost is

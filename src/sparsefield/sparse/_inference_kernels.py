@@ -23,18 +23,25 @@ the starting codes on entry and the result on exit.
 """
 
 import math
+from typing import TypeAlias
 
 from sparsefield._numba import numba
-import numpy as np
 
-from sparsefield.rf._lasso_kernels import soft_threshold_step
+import numpy as np
+from numpy.typing import NDArray
+
+from sparsefield._kernels import soft_threshold_step
+
+Floats: TypeAlias = NDArray[np.float64]
+Ints: TypeAlias = NDArray[np.int64]
+Bools: TypeAlias = NDArray[np.bool_]
 
 # Reassociation lets LLVM vectorise the dot products and axpys.
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def _gram_product(gram, codes, out):
+def _gram_product(gram: Floats, codes: Floats, out: Floats) -> None:
     """``out = gram @ codes``, skipping the zero entries of ``codes``.
 
     Parameters
@@ -55,7 +62,8 @@ def _gram_product(gram, codes, out):
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def _solved(codes, gram_codes, correlation, sq_norm, tau, tol):
+def _solved(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: float, tau: float,
+            tol: float) -> bool:
     """Stopping test of the proximal-gradient methods at ``codes``.
 
     For ``tau > 0``: the duality gap at most ``tol`` times the objective.
@@ -112,8 +120,9 @@ def _solved(codes, gram_codes, correlation, sq_norm, tau, tol):
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FAST)
-def proximal_gradient(gram, correlations, sq_norms, tau, step, momentum, restart, tol,
-                      max_iter, codes, n_iter, converged):
+def proximal_gradient(gram: Floats, correlations: Floats, sq_norms: Floats, tau: float,
+                      step: float, momentum: bool, restart: bool, tol: float, max_iter: int,
+                      codes: Floats, n_iter: Ints, converged: Bools) -> None:
     """ISTA (``momentum=False``) or FISTA (``momentum=True``) for every signal.
 
     One iteration from the point ``p`` (``p = b`` for ISTA, the momentum
@@ -197,8 +206,9 @@ def proximal_gradient(gram, correlations, sq_norms, tau, step, momentum, restart
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FAST)
-def admm(gram, inverse, correlations, tau, rho, code_scale, tol, max_iter, codes, n_iter,
-         converged):
+def admm(gram: Floats, inverse: Floats, correlations: Floats, tau: float, rho: float,
+         code_scale: Floats, tol: float, max_iter: int, codes: Floats, n_iter: Ints,
+         converged: Bools) -> None:
     """Scaled-form ADMM (Boyd et al. 2011, section 6.4) for every signal.
 
     Splitting ``b = z`` (``x`` carries the quadratic, ``z`` the L1 term),
@@ -289,7 +299,7 @@ def admm(gram, inverse, correlations, tau, rho, code_scale, tol, max_iter, codes
 
 
 @numba.njit(cache=True, fastmath=_FAST, inline="always")
-def _coordinate(gram, residual, codes, atom, tau):
+def _coordinate(gram: Floats, residual: Floats, codes: Floats, atom: int, tau: float) -> float:
     """Exact minimisation over ``codes[atom]``; returns ``|change|``.
 
     ``residual`` holds ``c - G b`` and is kept up to date (one row of ``G``
@@ -310,7 +320,8 @@ def _coordinate(gram, residual, codes, atom, tau):
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def _coordinate_solved(codes, residual, correlation, sq_norm, tau, tol, gram_codes):
+def _coordinate_solved(codes: Floats, residual: Floats, correlation: Floats, sq_norm: float,
+                       tau: float, tol: float, gram_codes: Floats) -> bool:
     """:func:`_solved` from the residual ``c - G b`` (``gram_codes`` is scratch)."""
     for atom in range(codes.shape[0]):
         gram_codes[atom] = correlation[atom] - residual[atom]
@@ -322,8 +333,9 @@ _ACTIVE_SWEEPS = 50
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FAST)
-def coordinate_descent(gram, correlations, sq_norms, tau, tol, max_iter, codes, n_iter,
-                       converged):
+def coordinate_descent(gram: Floats, correlations: Floats, sq_norms: Floats, tau: float,
+                       tol: float, max_iter: int, codes: Floats, n_iter: Ints,
+                       converged: Bools) -> None:
     """Cyclic coordinate descent on the Gram matrix for every signal.
 
     The update of one code is exact: ``b_k = S(b_k + r_k / G_kk, tau / G_kk)``
@@ -390,7 +402,8 @@ def coordinate_descent(gram, correlations, sq_norms, tau, tol, max_iter, codes, 
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FAST)
-def objectives(gram, correlations, sq_norms, tau, codes, out):
+def objectives(gram: Floats, correlations: Floats, sq_norms: Floats, tau: float, codes: Floats,
+               out: Floats) -> None:
     """``½‖y_i − Θ b_i‖² + tau‖b_i‖₁ = ½‖y_i‖² − b_iᵀc_i + ½ b_iᵀ G b_i + tau‖b_i‖₁``.
 
     Only the non-zero codes are visited (``nnz²`` per signal).

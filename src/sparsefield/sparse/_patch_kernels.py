@@ -6,11 +6,14 @@ nothing here but the result.
 """
 
 from sparsefield._numba import numba
+
 import numpy as np
+from numpy.typing import NDArray
 
 
 @numba.njit(cache=True)
-def copy_patches(pixels, offsets, widths, positions, patch_size):
+def copy_patches(pixels: NDArray[np.float64], offsets: NDArray[np.int64], widths: NDArray[np.int64],
+                 positions: NDArray[np.int64], patch_size: int) -> NDArray[np.float64]:
     """Copy ``patch_size × patch_size`` patches in raster (row-major) order.
 
     Parameters

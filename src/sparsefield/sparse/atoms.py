@@ -24,9 +24,11 @@ increasing column), in radians.  Atoms need not have unit norm: every metric
 is invariant to the scale and the sign of an atom.
 """
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from sparsefield._checks import as_float, as_float_array, as_int
@@ -64,7 +66,7 @@ _CHUNK = 256
 # checks
 
 
-def patch_shape_of(patch_shape, n_pixels, name):
+def patch_shape_of(patch_shape: int | Sequence[int], n_pixels: int, name: str) -> tuple[int, int]:
     """Return ``(height, width)`` as ints, checked against ``n_pixels``.
 
     Parameters
@@ -90,12 +92,14 @@ def patch_shape_of(patch_shape, n_pixels, name):
     height, width = _parse_patch_shape(patch_shape)
     if height * width != n_pixels:
         raise InputError(
-            name, f"has {n_pixels} pixels per atom, but patch_shape {patch_shape!r} needs {height * width}"
+            name,
+            f"has {n_pixels} pixels per atom, but patch_shape {patch_shape!r} needs "
+            f"{height * width}",
         )
     return height, width
 
 
-def _parse_patch_shape(patch_shape):
+def _parse_patch_shape(patch_shape: int | Sequence[int]) -> tuple[int, ...]:
     """``(height, width)`` from ``p`` or a pair of positive integers."""
     shape = (patch_shape,) * 2 if np.ndim(patch_shape) == 0 else tuple(np.ravel(patch_shape))
     if len(shape) != 2:
@@ -103,7 +107,8 @@ def _parse_patch_shape(patch_shape):
     return tuple(as_int(size, "patch_shape", minimum=1) for size in shape)
 
 
-def _atom_images(atoms, patch_shape, name="atoms"):
+def _atom_images(atoms: ArrayLike, patch_shape: int | Sequence[int],
+                 name: str = "atoms") -> NDArray[np.float64]:
     """Checked ``atoms`` (n_pixels, n_atoms) as images (n_atoms, height, width)."""
     atoms = as_float_array(atoms, name, 2, allow_empty=False)
     height, width = patch_shape_of(patch_shape, atoms.shape[0], name)
@@ -114,7 +119,8 @@ def _atom_images(atoms, patch_shape, name="atoms"):
 # localisation
 
 
-def atom_localisation(atoms, patch_shape, radius_fraction=RADIUS_FRACTION):
+def atom_localisation(atoms: ArrayLike, patch_shape: int | Sequence[int],
+                      radius_fraction: float = RADIUS_FRACTION) -> NDArray[np.float64]:
     """Fraction of each atom's energy within a disc around its energy centroid.
 
     For atom ``a`` drawn as an image ``a[row, col]``, the energy of a pixel is
@@ -154,7 +160,8 @@ def atom_localisation(atoms, patch_shape, radius_fraction=RADIUS_FRACTION):
         match ``n_pixels``, or ``radius_fraction`` outside (0, 1].
     """
     images = _atom_images(atoms, patch_shape)
-    radius_fraction = as_float(radius_fraction, "radius_fraction", minimum=0.0, strict=True, maximum=1.0)
+    radius_fraction = as_float(radius_fraction, "radius_fraction", minimum=0.0, strict=True,
+                               maximum=1.0)
     _, height, width = images.shape
     radius = radius_fraction * min(height, width)
     energy = images**2
@@ -173,13 +180,17 @@ def atom_localisation(atoms, patch_shape, radius_fraction=RADIUS_FRACTION):
 # orientation
 
 
-def atom_orientation(atoms, patch_shape):
+def atom_orientation(
+    atoms: ArrayLike,
+    patch_shape: int | Sequence[int],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dominant orientation and orientation selectivity from the power spectrum.
 
     Each atom's 2-D power spectrum ``P(k) = |FFT(a)(k)| ** 2`` is computed on
     a grid of ``4 * height + 1`` by ``4 * width + 1`` frequencies (zero
-    padding; :data:`SPECTRUM_PADDING`).  Every frequency ``k`` other than 0 has a direction ``theta_k`` (of the
-    wave vector, in the displayed image); ``k`` and ``-k`` carry the same
+    padding; :data:`SPECTRUM_PADDING`).  Every frequency ``k`` other than 0 has a
+    direction ``theta_k`` (of the wave vector, in the displayed image); ``k`` and ``-k``
+    carry the same
     power and the same doubled angle ``2 theta_k``, so the power-weighted mean
     resultant
 
@@ -243,7 +254,7 @@ def atom_orientation(atoms, patch_shape):
     return np.where(valid, orientation, np.nan), np.where(valid, selectivity, np.nan)
 
 
-def _spectral_axes(shape):
+def _spectral_axes(shape: tuple[int, int]) -> tuple[NDArray[np.complex128], NDArray[np.float64]]:
     """``exp(2i theta_k)`` and the weight of each bin of an rfft2 of ``shape``.
 
     ``theta_k`` is the wave vector's direction in the displayed image (x to
@@ -293,36 +304,36 @@ class AtomSummary:
     radius_fraction: float
 
     @property
-    def n_atoms(self):
+    def n_atoms(self) -> int:
         """Number of atoms."""
         return int(self.localisation.size)
 
     @property
-    def fraction_localised(self):
+    def fraction_localised(self) -> float:
         """Share of atoms that are localised."""
         return float(np.mean(self.localised))
 
     @property
-    def fraction_oriented(self):
+    def fraction_oriented(self) -> float:
         """Share of atoms that are oriented."""
         return float(np.mean(self.oriented))
 
     @property
-    def fraction_gabor_like(self):
+    def fraction_gabor_like(self) -> float:
         """Share of atoms that are both localised and oriented."""
         return float(np.mean(self.localised & self.oriented))
 
     @property
-    def median_localisation(self):
+    def median_localisation(self) -> float:
         """Median localisation over atoms (NaN atoms ignored; NaN if all are)."""
         return _nanmedian(self.localisation)
 
     @property
-    def median_selectivity(self):
+    def median_selectivity(self) -> float:
         """Median orientation selectivity over atoms (NaN atoms ignored)."""
         return _nanmedian(self.selectivity)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, int | float]:
         """The scalar numbers (no per-atom arrays), as plain Python values.
 
         Returns
@@ -345,18 +356,15 @@ class AtomSummary:
         return scalars
 
 
-def _nanmedian(values):
+def _nanmedian(values: NDArray[np.float64]) -> float:
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if finite.size else float("nan")
 
 
-def atom_summary(
-    atoms,
-    patch_shape,
-    localisation_threshold=LOCALISATION_THRESHOLD,
-    orientation_threshold=ORIENTATION_THRESHOLD,
-    radius_fraction=RADIUS_FRACTION,
-):
+def atom_summary(atoms: ArrayLike, patch_shape: int | Sequence[int],
+                 localisation_threshold: float = LOCALISATION_THRESHOLD,
+                 orientation_threshold: float = ORIENTATION_THRESHOLD,
+                 radius_fraction: float = RADIUS_FRACTION) -> AtomSummary:
     """Localisation and orientation of every atom, and the share that is Gabor-like.
 
     An atom counts as *localised* when :func:`atom_localisation` is at least
@@ -399,8 +407,10 @@ def atom_summary(
     InputError
         As :func:`atom_localisation`, or a threshold outside [0, 1].
     """
-    localisation_threshold = as_float(localisation_threshold, "localisation_threshold", minimum=0.0, maximum=1.0)
-    orientation_threshold = as_float(orientation_threshold, "orientation_threshold", minimum=0.0, maximum=1.0)
+    localisation_threshold = as_float(localisation_threshold, "localisation_threshold",
+                                      minimum=0.0, maximum=1.0)
+    orientation_threshold = as_float(orientation_threshold, "orientation_threshold",
+                                     minimum=0.0, maximum=1.0)
     localisation = atom_localisation(atoms, patch_shape, radius_fraction)
     orientation, selectivity = atom_orientation(atoms, patch_shape)
     with np.errstate(invalid="ignore"):
@@ -418,7 +428,12 @@ def atom_summary(
     )
 
 
-def white_noise_null(patch_shape, n_atoms=10_000, seed=0, radius_fraction=RADIUS_FRACTION):
+def white_noise_null(
+    patch_shape: int | Sequence[int],
+    n_atoms: int = 10_000,
+    seed: int = 0,
+    radius_fraction: float = RADIUS_FRACTION,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Localisation and selectivity of Gaussian white-noise atoms (the null).
 
     Draws ``n_atoms`` atoms with independent standard normal pixels (the
@@ -486,12 +501,12 @@ class CodeSparsity:
     mean_abs: float
     kurtosis: float
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, int | float]:
         """The numbers as a plain dict."""
         return asdict(self)
 
 
-def code_sparsity(codes, tolerance=0.0):
+def code_sparsity(codes: ArrayLike, tolerance: float = 0.0) -> CodeSparsity:
     """Sparsity of codes: share of non-zeros, mean magnitude, kurtosis.
 
     Parameters

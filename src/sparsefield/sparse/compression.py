@@ -52,6 +52,7 @@ helper returned nothing, so it ran in raster order.
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_float_array, as_int
 from sparsefield.errors import InputError
@@ -67,7 +68,7 @@ ORDERS = ("raster", "hilbert")
 NORMALISATIONS = ("expected", "none")
 
 
-def hilbert_order(side):
+def hilbert_order(side: int) -> NDArray[np.int64]:
     """Raster indices of the points of a Hilbert curve over a square patch.
 
     Parameters
@@ -115,7 +116,7 @@ def hilbert_order(side):
     return row * side + col
 
 
-def band_mask(n_measurements, n_pixels, localization):
+def band_mask(n_measurements: int, n_pixels: int, localization: int) -> NDArray[np.bool_]:
     """Connections of the banded scheme ``"brm"``.
 
     Parameters
@@ -143,17 +144,10 @@ def band_mask(n_measurements, n_pixels, localization):
     return (offset >= -(width // 2)) & (offset < width - width // 2)
 
 
-def compression_matrix(
-    scheme,
-    n_measurements,
-    n_pixels,
-    localization=1,
-    seed=None,
-    *,
-    order="raster",
-    patch_size=None,
-    normalise="expected",
-):
+def compression_matrix(scheme: str, n_measurements: int, n_pixels: int, localization: int = 1,
+                       seed: int | np.random.Generator | None = None, *, order: str = "raster",
+                       patch_size: int | None = None,
+                       normalise: str = "expected") -> NDArray[np.float64]:
     """Draw a compression matrix Φ.
 
     Parameters
@@ -194,14 +188,7 @@ def compression_matrix(
         for ``"none"``; a missing seed; a patch side that is not a power of
         two or does not match ``N``.
     """
-    if scheme not in SCHEMES:
-        raise InputError("scheme", f"must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    if order not in ORDERS:
-        raise InputError("order", f"must be one of {', '.join(ORDERS)}, got {order!r}")
-    if normalise not in NORMALISATIONS:
-        raise InputError(
-            "normalise", f"must be one of {', '.join(NORMALISATIONS)}, got {normalise!r}"
-        )
+    _check_choices(scheme, order, normalise)
     n_measurements = as_int(n_measurements, "n_measurements", minimum=1)
     n_pixels = as_int(n_pixels, "n_pixels", minimum=1)
     localization = as_int(localization, "localization", minimum=1)
@@ -241,7 +228,31 @@ def compression_matrix(
             "seed", f"scheme {scheme!r} is random: give an integer seed or a numpy Generator"
         )
     rng = as_generator(seed)
+    base = _draw_scheme(rng, scheme, n_measurements, n_pixels, localization, normalise)
+    if columns is None:
+        return base
+    phi = np.empty_like(base)
+    phi[:, columns] = base
+    return phi
 
+
+def _check_choices(scheme: str, order: str, normalise: str) -> None:
+    """Raise for an unknown scheme, order or normalisation (in that order)."""
+    if scheme not in SCHEMES:
+        raise InputError("scheme", f"must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if order not in ORDERS:
+        raise InputError("order", f"must be one of {', '.join(ORDERS)}, got {order!r}")
+    if normalise not in NORMALISATIONS:
+        raise InputError(
+            "normalise", f"must be one of {', '.join(NORMALISATIONS)}, got {normalise!r}"
+        )
+
+
+def _draw_scheme(rng: np.random.Generator, scheme: str, n_measurements: int, n_pixels: int,
+                 localization: int, normalise: str) -> NDArray[np.float64]:
+    """The scheme's matrix in its own column order (checked sizes; ``"dense"``, ``"bdm"``
+    or ``"brm"``), drawn from ``rng``.
+    """
     if scheme == "dense":
         base = rng.standard_normal((n_measurements, n_pixels)) / math.sqrt(n_measurements)
     elif scheme == "bdm":
@@ -258,14 +269,10 @@ def compression_matrix(
             scale = np.full(n_pixels, 1.0 / math.sqrt(n_measurements))
         base = rng.standard_normal((n_measurements, n_pixels)) * scale[None, :]
         base[~mask] = 0.0
-    if columns is None:
-        return base
-    phi = np.empty_like(base)
-    phi[:, columns] = base
-    return phi
+    return base
 
 
-def _hilbert_columns(n_pixels, patch_size):
+def _hilbert_columns(n_pixels: int, patch_size: int | None) -> NDArray[np.int64]:
     """Hilbert order of the patch's pixels, after checking the patch side."""
     if patch_size is None:
         side = math.isqrt(n_pixels)
@@ -284,7 +291,7 @@ def _hilbert_columns(n_pixels, patch_size):
     return hilbert_order(side)
 
 
-def wiring_mask(phi):
+def wiring_mask(phi: ArrayLike) -> NDArray[np.bool_]:
     """Which measurement sees which pixel.
 
     Parameters

@@ -29,11 +29,16 @@ the training loss is measured in the compressed space on each batch before its
 update (the original's definition), so it does not.
 """
 
+from __future__ import annotations
+
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
 from sparsefield._checks import as_float, as_float_array, as_int
@@ -44,6 +49,9 @@ from sparsefield.sparse.atoms import code_sparsity
 from sparsefield.sparse.inference import METHODS, encode
 from sparsefield.sparse.whitening import unit_norm
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 
 #: Atom update rules.
@@ -53,9 +61,11 @@ UPDATES = ("gradient", "online")
 SOLVERS = METHODS
 
 
-def _encode(signals, atoms, settings):
+def _encode(signals: NDArray[np.float64], atoms: NDArray[np.float64],
+            settings: LearningSettings) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Codes of ``signals`` (n, F) against ``atoms`` (K, F) with the settings'
-    solver; returns (codes (n, K), per-signal loss (n,))."""
+    solver; returns (codes (n, K), per-signal loss (n,)).
+    """
     codes, info = encode(signals, atoms.T, settings.tau, method=settings.solver, tol=settings.tol,
                          max_iter=settings.max_iter, return_info=True)
     return codes, info.objective
@@ -107,7 +117,7 @@ class LearningSettings:
     normalise_measurements: bool = True
     seed: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         as_int(self.n_atoms, "n_atoms", minimum=1)
         as_float(self.tau, "tau", minimum=0.0)
         as_int(self.n_epochs, "n_epochs", minimum=1)
@@ -118,9 +128,11 @@ class LearningSettings:
         as_int(self.max_iter, "max_iter", minimum=1)
         as_int(self.seed, "seed", minimum=0)
         if self.update not in UPDATES:
-            raise InputError("update", f"unknown update {self.update!r}; use one of {', '.join(UPDATES)}")
+            raise InputError("update", f"unknown update {self.update!r}; use one of "
+                             f"{', '.join(UPDATES)}")
         if self.solver not in SOLVERS:
-            raise InputError("solver", f"unknown solver {self.solver!r}; use one of {', '.join(SOLVERS)}")
+            raise InputError("solver", f"unknown solver {self.solver!r}; use one of "
+                             f"{', '.join(SOLVERS)}")
 
 
 @dataclass(frozen=True)
@@ -179,7 +191,7 @@ class DictionaryRun(NpzMixin):
         "n_active", "fraction_nonzero", "mean_abs_code", "kurtosis",
     )
 
-    def usage_order(self):
+    def usage_order(self) -> NDArray[np.intp]:
         """Atom indices by decreasing mean ``|code|`` on the validation patches.
 
         Returns
@@ -189,7 +201,7 @@ class DictionaryRun(NpzMixin):
         """
         return np.argsort(-np.abs(self.codes).mean(axis=0), kind="stable")
 
-    def epoch_table(self):
+    def epoch_table(self) -> pd.DataFrame:
         """The per-epoch numbers as a :class:`pandas.DataFrame` (one row per epoch).
 
         Every column of :data:`EPOCH_COLUMNS` except ``time``: wall-clock time
@@ -212,8 +224,10 @@ _KEPT_CODES = 2000
 # learning
 
 
-def learn_dictionary(train, settings, *, compression=None, validation=None, correlation=None,
-                     initial_atoms=None):
+def learn_dictionary(train: ArrayLike, settings: LearningSettings, *,
+                     compression: ArrayLike | None = None, validation: ArrayLike | None = None,
+                     correlation: ArrayLike | None = None,
+                     initial_atoms: ArrayLike | None = None) -> DictionaryRun:
     """Learn atoms from compressed patches and recover them in pixel space.
 
     Parameters
@@ -257,39 +271,47 @@ def learn_dictionary(train, settings, *, compression=None, validation=None, corr
     n_pixels = train.shape[1]
     phi_matrix = None if compression is None else as_float_array(compression, "compression", 2)
     if phi_matrix is not None and phi_matrix.shape[1] != n_pixels:
-        raise InputError("compression", f"has {phi_matrix.shape[1]} columns for {n_pixels}-pixel patches")
+        raise InputError("compression",
+                         f"has {phi_matrix.shape[1]} columns for {n_pixels}-pixel patches")
     if phi_matrix is not None and correlation is None:
-        raise InputError("correlation", "patches are needed to recover pixel-space atoms from compressed ones")
+        raise InputError("correlation",
+                         "patches are needed to recover pixel-space atoms from compressed ones")
     sets = {}
     for name, patches in (("validation", validation), ("correlation", correlation)):
         if patches is not None:
             sets[name] = as_float_array(patches, name, 2, allow_empty=False)
             if sets[name].shape[1] != n_pixels:
-                raise InputError(name, f"patches have {sets[name].shape[1]} pixels, training patches {n_pixels}")
+                raise InputError(name, f"patches have {sets[name].shape[1]} pixels, training "
+                                 f"patches {n_pixels}")
     rng = np.random.default_rng(settings.seed)
     if initial_atoms is None:
         initial_atoms = rng.standard_normal((n_pixels, settings.n_atoms))
     initial_atoms = as_float_array(initial_atoms, "initial_atoms", 2)
     if initial_atoms.shape != (n_pixels, settings.n_atoms):
-        raise InputError("initial_atoms", f"shape {initial_atoms.shape}, expected {(n_pixels, settings.n_atoms)}")
+        raise InputError("initial_atoms",
+                         f"shape {initial_atoms.shape}, expected {(n_pixels, settings.n_atoms)}")
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _learn(train, settings, phi_matrix, sets, initial_atoms, rng)
 
 
-def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
+def _learn(train: NDArray[np.float64], settings: LearningSettings,
+           phi_matrix: NDArray[np.float64] | None, sets: dict[str, NDArray[np.float64]],
+           initial_atoms: NDArray[np.float64], rng: np.random.Generator) -> DictionaryRun:
     """:func:`learn_dictionary` on checked inputs."""
     measured, _ = _measure(train, phi_matrix, settings.normalise_measurements)
-    atoms = unit_norm((initial_atoms.T @ phi_matrix.T) if phi_matrix is not None else initial_atoms.T)
+    atoms = unit_norm((initial_atoms.T @ phi_matrix.T) if phi_matrix is not None
+                      else initial_atoms.T)
     start_atoms = atoms.copy()
     learner = _Learner(atoms, settings, rng)
     evaluation = _Evaluation(train, sets.get("validation"), settings)
     if phi_matrix is not None:
         # A code of y = Φx / ‖Φx‖ describes the patch x / ‖Φx‖: recover Ψ from those.
-        correlation_measured, scales = _measure(sets["correlation"], phi_matrix, settings.normalise_measurements)
+        correlation_measured, scales = _measure(sets["correlation"], phi_matrix,
+                                                settings.normalise_measurements)
         correlation_patches = sets["correlation"] * scales[:, None]
 
-    history = {name: [] for name in DictionaryRun.EPOCH_COLUMNS}
+    history: dict[str, list[float]] = {name: [] for name in DictionaryRun.EPOCH_COLUMNS}
     phi_history = []
     elapsed = 0.0
     for epoch in range(settings.n_epochs):
@@ -303,7 +325,8 @@ def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
         if phi_matrix is None:
             pixel_atoms = learner.atoms
         else:
-            pixel_atoms = recover_atoms(correlation_patches, correlation_measured, learner.atoms, settings)
+            pixel_atoms = recover_atoms(correlation_patches, correlation_measured, learner.atoms,
+                                        settings)
         phi_history.append(pixel_atoms.T.copy())
         scores = evaluation.score(pixel_atoms)
         if epoch == settings.n_epochs - 1 and evaluation.validation is not None \
@@ -311,12 +334,13 @@ def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
             raise _tau_too_large(settings.tau, evaluation.validation, pixel_atoms,
                                  "no validation patch has a non-zero code with the learned "
                                  "dictionary")
-        for name, value in dict(scores, learning_rate=rate, time=elapsed, train_loss=train_loss).items():
+        epoch_values = dict(scores, learning_rate=rate, time=elapsed, train_loss=train_loss)
+        for name, value in epoch_values.items():
             if name in history:
                 history[name].append(value)
         log.info(
-            "epoch %d/%d: train loss %.5f, validation loss %.5f (PCA error %.5f at %.1f non-zeros), "
-            "%.1f s, %.0f patches/s",
+            "epoch %d/%d: train loss %.5f, validation loss %.5f (PCA error %.5f at %.1f "
+            "non-zeros), %.1f s, %.0f patches/s",
             epoch + 1, settings.n_epochs, train_loss, scores["val_loss"], scores["pca_error"],
             scores["n_active"], elapsed, (epoch + 1) * len(train) / max(elapsed, 1e-12),
         )
@@ -331,7 +355,8 @@ def _learn(train, settings, phi_matrix, sets, initial_atoms, rng):
     )
 
 
-def recover_atoms(patches, measured, atoms, settings):
+def recover_atoms(patches: NDArray[np.float64], measured: NDArray[np.float64],
+                  atoms: NDArray[np.float64], settings: LearningSettings) -> NDArray[np.float64]:
     """Pixel-space atoms ``Ψ = B A⁺`` from compressed-space atoms.
 
     Parameters
@@ -362,7 +387,8 @@ def recover_atoms(patches, measured, atoms, settings):
     return unit_norm(np.linalg.pinv(usage, hermitian=True) @ products)
 
 
-def _tau_too_large(tau, signals, atoms, what):
+def _tau_too_large(tau: float, signals: NDArray[np.float64], atoms: NDArray[np.float64],
+                   what: str) -> InputError:
     """The InputError (naming ``tau``) of a penalty that leaves every code zero.
 
     A code of ``y`` against unit-norm atoms is all zero exactly when ``tau >=
@@ -381,7 +407,8 @@ def _tau_too_large(tau, signals, atoms, what):
 class _Learner:
     """Θ (as rows) and the state of its update rule across batches."""
 
-    def __init__(self, atoms, settings, rng):
+    def __init__(self, atoms: NDArray[np.float64], settings: LearningSettings,
+                 rng: np.random.Generator) -> None:
         self.atoms = atoms
         self.settings = settings
         self.rng = rng
@@ -391,11 +418,13 @@ class _Learner:
         self.products = np.zeros((n_atoms, n_features))
         self.n_active = 0  # non-zero codes in the last epoch
 
-    def epoch(self, measured, epoch):
+    def epoch(self, measured: NDArray[np.float64], epoch: int) -> tuple[float, float]:
         """One pass over ``measured`` (n, n_features) in a seeded order; returns
-        (mean training loss, learning rate or NaN)."""
+        (mean training loss, learning rate or NaN).
+        """
         settings = self.settings
-        rate = settings.learning_rate * settings.decay**epoch if settings.update == "gradient" else np.nan
+        rate = (settings.learning_rate * settings.decay**epoch if settings.update == "gradient"
+                else np.nan)
         order = self.rng.permutation(len(measured))
         total = 0.0
         self.n_active = 0
@@ -410,13 +439,15 @@ class _Learner:
                 self._online_step(batch, codes)
         return total / len(measured), rate
 
-    def _gradient_step(self, batch, codes, rate):
+    def _gradient_step(self, batch: NDArray[np.float64], codes: NDArray[np.float64],
+                       rate: float) -> None:
         residual = batch - codes @ self.atoms
         self.atoms = unit_norm(self.atoms + rate * (codes.T @ residual))
 
-    def _online_step(self, batch, codes):
+    def _online_step(self, batch: NDArray[np.float64], codes: NDArray[np.float64]) -> None:
         """Mairal et al.'s update with scikit-learn's forgetting factor (from the
-        configured batch size, also for a shorter last batch)."""
+        configured batch size, also for a shorter last batch).
+        """
         size = self.settings.batch_size
         if self.step < size - 1:
             theta = (self.step + 1) * size
@@ -424,13 +455,14 @@ class _Learner:
             theta = size**2 + self.step + 1 - size
         beta = (theta + 1 - size) / (theta + 1)
         self.step += 1
-        kernels.accumulate_statistics(codes, batch, self.usage, self.products, beta, 1.0 / len(batch))
+        kernels.accumulate_statistics(codes, batch, self.usage, self.products, beta,
+                                      1.0 / len(batch))
         unused = kernels.update_atoms_bcd(self.atoms, self.usage, self.products)
         for k in np.flatnonzero(unused):
             self.atoms[k] = _redraw(batch, self.rng)
 
 
-def _redraw(batch, rng):
+def _redraw(batch: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:
     """A unit-norm atom from a random patch of the batch plus 1 % noise."""
     atom = batch[rng.integers(len(batch))].copy()
     scale = atom.std() or 1.0
@@ -441,7 +473,8 @@ def _redraw(batch, rng):
 class _Evaluation:
     """Validation loss, code statistics and the PCA baseline of one epoch."""
 
-    def __init__(self, train, validation, settings):
+    def __init__(self, train: NDArray[np.float64], validation: NDArray[np.float64] | None,
+                 settings: LearningSettings) -> None:
         self.validation = validation
         self.settings = settings
         self.last_codes = np.zeros((0, settings.n_atoms))
@@ -454,11 +487,11 @@ class _Evaluation:
             captured = np.concatenate([[0.0], np.cumsum(np.mean(projections**2, axis=0))])
             self.pca_errors = 0.5 * (np.mean(np.sum(validation**2, axis=1)) - captured)
 
-    def score(self, pixel_atoms):
+    def score(self, pixel_atoms: NDArray[np.float64]) -> dict[str, float]:
         nan = float("nan")
         if self.validation is None:
-            return dict.fromkeys(("val_loss", "val_error", "pca_error", "n_active", "fraction_nonzero",
-                                  "mean_abs_code", "kurtosis"), nan)
+            return dict.fromkeys(("val_loss", "val_error", "pca_error", "n_active",
+                                  "fraction_nonzero", "mean_abs_code", "kurtosis"), nan)
         settings = self.settings
         codes, loss = _encode(self.validation, pixel_atoms, settings)
         self.last_codes = codes[:_KEPT_CODES].copy()
@@ -477,7 +510,8 @@ class _Evaluation:
         }
 
 
-def _measure(patches, compression, normalise):
+def _measure(patches: NDArray[np.float64], compression: NDArray[np.float64] | None,
+             normalise: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``y = Φx`` for every patch (rows), optionally scaled to unit norm.
 
     Returns (measurements (n, n_features), the factor each row was scaled by (n,)).
@@ -491,7 +525,7 @@ def _measure(patches, compression, normalise):
     return np.ascontiguousarray(measured), scales
 
 
-def run_summary(name, run, patch_shape):
+def run_summary(name: str, run: DictionaryRun, patch_shape: int | Sequence[int]) -> dict[str, Any]:
     """One table row for a run: final losses, code statistics and atom shapes.
 
     Wall-clock time is left out (it differs between runs; see

@@ -36,10 +36,13 @@ values, e.g. for pre-whitened images such as Olshausen's ``IMAGES.mat``).
 """
 
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
+from sparsefield._typing import StrPath
 from sparsefield.errors import InputError
 
 #: scikit-image images that ship inside its wheel (read offline) and are
@@ -93,15 +96,16 @@ class ImageSet:
     names: tuple
 
     @property
-    def shapes(self):
+    def shapes(self) -> tuple[tuple[int, int], ...]:
         """``(height, width)`` of each image, as a tuple of int pairs."""
         return tuple((int(image.shape[0]), int(image.shape[1])) for image in self.images)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
 
-def load_images(source, *, variable=None, axis=None, scale="unit"):
+def load_images(source: StrPath | Sequence[str], *, variable: str | None = None,
+                axis: int | None = None, scale: str = "unit") -> ImageSet:
     """Read greyscale images from scikit-image, a folder or an array file.
 
     Parameters
@@ -160,13 +164,13 @@ def load_images(source, *, variable=None, axis=None, scale="unit"):
 # --- sources ---------------------------------------------------------------------------
 
 
-def _skimage_folder():
+def _skimage_folder() -> str:
     import skimage.data
 
     return os.path.dirname(skimage.data.__file__)
 
 
-def _load_skimage(names):
+def _load_skimage(names: Sequence[str]) -> tuple[list[NDArray[np.float64]], list[str], list[str]]:
     if len(names) == 0:
         raise InputError("source", "the list of scikit-image names is empty")
     for name in names:
@@ -193,7 +197,8 @@ def _load_skimage(names):
     return images, list(names), sources
 
 
-def _load_path(path, variable, axis):
+def _load_path(path: str, variable: str | None,
+               axis: int | None) -> tuple[list[NDArray[np.float64]], list[str], list[str]]:
     if not os.path.exists(path):
         hint = ""
         if path in _SKIMAGE_FILES:
@@ -214,7 +219,7 @@ def _load_path(path, variable, axis):
     raise InputError(path, f"is neither an image nor an array file (expected {expected})")
 
 
-def _load_folder(folder):
+def _load_folder(folder: str) -> tuple[list[NDArray[np.float64]], list[str], list[str]]:
     entries = sorted(os.listdir(folder))
     images, names, sources = [], [], []
     for entry in entries:
@@ -231,7 +236,7 @@ def _load_folder(folder):
     return images, names, sources
 
 
-def _read_image_file(path):
+def _read_image_file(path: str) -> np.ndarray:
     import skimage.io
 
     try:
@@ -241,7 +246,8 @@ def _read_image_file(path):
         raise InputError(path, f"cannot be read as an image ({text[:120]})") from error
 
 
-def _load_array_file(path, extension, variable, axis):
+def _load_array_file(path: str, extension: str, variable: str | None,
+                     axis: int | None) -> tuple[list[NDArray[np.float64]], list[str], list[str]]:
     stem = os.path.splitext(os.path.basename(path))[0]
     if extension == ".npy":
         if variable is not None:
@@ -275,7 +281,7 @@ def _load_array_file(path, extension, variable, axis):
     return images, names, sources
 
 
-def _read_npy(path):
+def _read_npy(path: str) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as error:
@@ -291,7 +297,7 @@ def _read_npy(path):
     return array
 
 
-def _read_mat_images(path, variable):
+def _read_mat_images(path: str, variable: str | None) -> np.ndarray:
     from sparsefield.io.readers import read_variables
 
     if variable is None:
@@ -307,7 +313,7 @@ def _read_mat_images(path, variable):
     return read_variables(path, "mat", [variable])[variable]
 
 
-def _mat_image_variables(path):
+def _mat_image_variables(path: str) -> list[str]:
     """Names of the 2-D and 3-D numeric variables of a MATLAB file (v5 or v7.3)."""
     import h5py
     import scipy.io
@@ -342,7 +348,7 @@ def _mat_image_variables(path):
 # --- conversion ------------------------------------------------------------------------
 
 
-def _to_grey(array, source):
+def _to_grey(array: np.ndarray, source: str) -> NDArray[np.float64]:
     """2-D float64 greyscale image; integers divided by their dtype's maximum."""
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
@@ -373,11 +379,12 @@ def _to_grey(array, source):
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-def _apply_scale(images, sources, scale, source):
+def _apply_scale(images: list[NDArray[np.float64]], sources: list[str], scale: str,
+                 source: object) -> list[NDArray[np.float64]]:
     if scale == "none":
         return images
     if scale == "unit":
-        for image, where in zip(images, sources):
+        for image, where in zip(images, sources, strict=True):
             low, high = float(image.min()), float(image.max())
             if low < 0.0 or high > 1.0:
                 raise InputError(
@@ -394,7 +401,7 @@ def _apply_scale(images, sources, scale, source):
     return [(image - low) / (high - low) for image in images]
 
 
-def _check_unique(names):
+def _check_unique(names: Iterable[str]) -> None:
     seen = set()
     for name in names:
         if name in seen:

@@ -103,9 +103,11 @@ meets the rule returns after 0 (ISTA/FISTA) or 1 (ADMM) iterations.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import scipy.linalg
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_float, as_float_array, as_int
 from sparsefield._npz import NpzMixin
@@ -116,7 +118,8 @@ from sparsefield.sparse import _inference_kernels
 # Validation
 
 
-def _check_problem(signals, dictionary):
+def _check_problem(signals: ArrayLike,
+                   dictionary: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Finite 2-D float64 ``signals`` (n, M) and ``dictionary`` (M, K) that match."""
     signals = as_float_array(signals, "signals", 2)
     dictionary = as_float_array(dictionary, "dictionary", 2, allow_empty=False)
@@ -132,7 +135,7 @@ def _check_problem(signals, dictionary):
     return signals, dictionary
 
 
-def _check_codes(codes, name, shape):
+def _check_codes(codes: ArrayLike, name: str, shape: tuple[int, int]) -> NDArray[np.float64]:
     """Finite float64 C-contiguous codes of the given shape (may be ``codes`` itself)."""
     codes = as_float_array(codes, name, 2)
     if codes.shape != shape:
@@ -144,7 +147,8 @@ def _check_codes(codes, name, shape):
 # Objective
 
 
-def lasso_objective(signals, dictionary, codes, tau):
+def lasso_objective(signals: ArrayLike, dictionary: ArrayLike, codes: ArrayLike,
+                    tau: float) -> NDArray[np.float64]:
     """Lasso objective of each signal.
 
     Parameters
@@ -196,15 +200,16 @@ class _Batch:
     sq_norms: np.ndarray
     tau: float
 
-    def largest_eigenvalue(self):
+    def largest_eigenvalue(self) -> float:
         """``λ_max(G) = ‖Θ‖₂²``, exact (LAPACK, largest eigenvalue only)."""
         n_atoms = self.gram.shape[0]
         return float(scipy.linalg.eigvalsh(self.gram, subset_by_index=[n_atoms - 1,
                                                                        n_atoms - 1])[0])
 
 
-def _run_proximal_gradient(batch, codes, tol, max_iter, *, momentum, step=None,
-                           restart=True):
+def _run_proximal_gradient(batch: _Batch, codes: NDArray[np.float64], tol: float, max_iter: int, *,
+                           momentum: bool, step: float | None = None,
+                           restart: bool = True) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """ISTA or FISTA through :func:`_inference_kernels.proximal_gradient`; step ``1 / λ_max``."""
     if step is None:
         step = 1.0 / batch.largest_eigenvalue()
@@ -217,18 +222,22 @@ def _run_proximal_gradient(batch, codes, tol, max_iter, *, momentum, step=None,
     return n_iter, converged
 
 
-def _run_ista(batch, codes, tol, max_iter, *, step=None):
+def _run_ista(batch: _Batch, codes: NDArray[np.float64], tol: float, max_iter: int, *,
+              step: float | None = None) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """ISTA; ``step`` defaults to ``1 / λ_max(G)`` (converges for ``step < 2 / λ_max``)."""
     return _run_proximal_gradient(batch, codes, tol, max_iter, momentum=False, step=step)
 
 
-def _run_fista(batch, codes, tol, max_iter, *, step=None, restart=True):
+def _run_fista(batch: _Batch, codes: NDArray[np.float64], tol: float, max_iter: int, *,
+               step: float | None = None,
+               restart: bool = True) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """FISTA with optional gradient restart; ``step`` at most ``1 / λ_max(G)``."""
     return _run_proximal_gradient(batch, codes, tol, max_iter, momentum=True, step=step,
                                   restart=restart)
 
 
-def _run_cd(batch, codes, tol, max_iter):
+def _run_cd(batch: _Batch, codes: NDArray[np.float64], tol: float,
+            max_iter: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Coordinate descent through :func:`_inference_kernels.coordinate_descent`."""
     n_signals = codes.shape[0]
     n_iter = np.zeros(n_signals, dtype=np.int64)
@@ -238,7 +247,7 @@ def _run_cd(batch, codes, tol, max_iter):
     return n_iter, converged
 
 
-def default_rho(gram):
+def default_rho(gram: NDArray[np.float64]) -> float:
     """ADMM penalty: the mean eigenvalue of a Gram matrix.
 
     Parameters
@@ -255,7 +264,8 @@ def default_rho(gram):
     return float(np.trace(gram)) / gram.shape[0]
 
 
-def _run_admm(batch, codes, tol, max_iter, *, rho=None):
+def _run_admm(batch: _Batch, codes: NDArray[np.float64], tol: float, max_iter: int, *,
+              rho: float | None = None) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """ADMM; ``rho`` defaults to :func:`default_rho`."""
     if rho is None:
         rho = default_rho(batch.gram)
@@ -323,8 +333,53 @@ class EncodeInfo(NpzMixin):
     objective: np.ndarray
 
 
-def encode(signals, dictionary, tau, *, method="fista", max_iter=500, tol=1e-6,
-           warm_start=None, step=None, rho=None, restart=None, return_info=False):
+def _method_options(entry: _Method, method: str, **given: float | bool | None
+                    ) -> dict[str, float | bool]:
+    """The options given (not None) as the method's runner takes them, checked."""
+    options: dict[str, float | bool] = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name not in entry.options:
+            raise InputError(name, f"is not an option of method={method!r} "
+                                   f"(it takes {', '.join(entry.options) or 'none'})")
+        if name == "restart":
+            if not isinstance(value, (bool, np.bool_)):
+                raise InputError(name, f"must be True or False, got {value!r}")
+            options[name] = bool(value)
+        else:
+            options[name] = as_float(value, name, minimum=0.0, strict=True)
+    return options
+
+
+@overload
+def encode(signals: ArrayLike, dictionary: ArrayLike, tau: float, *, method: str = ...,
+           max_iter: int = ..., tol: float = ..., warm_start: ArrayLike | None = ...,
+           step: float | None = ..., rho: float | None = ..., restart: bool | None = ...,
+           return_info: Literal[False] = ...) -> NDArray[np.float64]: ...
+
+
+@overload
+def encode(signals: ArrayLike, dictionary: ArrayLike, tau: float, *, method: str = ...,
+           max_iter: int = ..., tol: float = ..., warm_start: ArrayLike | None = ...,
+           step: float | None = ..., rho: float | None = ..., restart: bool | None = ...,
+           return_info: Literal[True]) -> tuple[NDArray[np.float64], EncodeInfo]: ...
+
+
+def encode(
+    signals: ArrayLike,
+    dictionary: ArrayLike,
+    tau: float,
+    *,
+    method: str = "fista",
+    max_iter: int = 500,
+    tol: float = 1e-6,
+    warm_start: ArrayLike | None = None,
+    step: float | None = None,
+    rho: float | None = None,
+    restart: bool | None = None,
+    return_info: bool = False,
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], EncodeInfo]:
     """Lasso codes of many signals under one dictionary.
 
     Minimises ``½ ‖y_i - Θ b_i‖² + tau ‖b_i‖₁`` for each signal separately;
@@ -382,19 +437,7 @@ def encode(signals, dictionary, tau, *, method="fista", max_iter=500, tol=1e-6,
     entry = _METHODS[method]
     max_iter = as_int(max_iter, "max_iter", minimum=1)
     tol = as_float(tol, "tol", minimum=0.0)
-    options = {}
-    for name, value in (("step", step), ("rho", rho), ("restart", restart)):
-        if value is None:
-            continue
-        if name not in entry.options:
-            raise InputError(name, f"is not an option of method={method!r} "
-                                   f"(it takes {', '.join(entry.options) or 'none'})")
-        if name == "restart":
-            if not isinstance(value, (bool, np.bool_)):
-                raise InputError(name, f"must be True or False, got {value!r}")
-            options[name] = bool(value)
-        else:
-            options[name] = as_float(value, name, minimum=0.0, strict=True)
+    options = _method_options(entry, method, step=step, rho=rho, restart=restart)
     shape = (signals.shape[0], dictionary.shape[1])
     if warm_start is None:
         codes = np.zeros(shape)

@@ -12,18 +12,27 @@ Conventions:
   :class:`numpy.random.Generator`); nothing reads numpy's global state.
 """
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
 from sparsefield.sparse._patch_kernels import copy_patches
 
+if TYPE_CHECKING:
+    from sparsefield.sparse.images import ImageSet
 
-def as_generator(seed, name="seed"):
+
+def as_generator(seed: int | np.integer | np.random.Generator,
+                 name: str = "seed") -> np.random.Generator:
     """A :class:`numpy.random.Generator` from an integer seed or a Generator.
 
     Parameters
@@ -84,7 +93,8 @@ class PatchSets(NpzMixin):
     patch_size: int
 
 
-def _image_shapes(image_shapes, names):
+def _image_shapes(image_shapes: Iterable[Sequence[int]],
+                  names: Iterable[str] | None) -> tuple[NDArray[np.int64], tuple[str, ...]]:
     """Check shapes and names; return an (n_images, 2) int64 array and the names."""
     shapes = []
     for index, shape in enumerate(image_shapes):
@@ -108,9 +118,10 @@ def _image_shapes(image_shapes, names):
     return np.array(shapes, dtype=np.int64).reshape(-1, 2), names
 
 
-def _valid_counts(shapes, names, patch_size):
+def _valid_counts(shapes: NDArray[np.int64], names: Sequence[str],
+                  patch_size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Valid top-left positions per image: (rows, cols), each (n_images,)."""
-    for (height, width), name in zip(shapes, names):
+    for (height, width), name in zip(shapes, names, strict=True):
         if height < patch_size or width < patch_size:
             raise InputError(
                 "patch_size",
@@ -120,7 +131,8 @@ def _valid_counts(shapes, names, patch_size):
     return shapes[:, 0] - patch_size + 1, shapes[:, 1] - patch_size + 1
 
 
-def _check_positions(positions, shapes, patch_size, name):
+def _check_positions(positions: ArrayLike, shapes: NDArray[np.int64], patch_size: int,
+                     name: str) -> NDArray[np.int64]:
     """(n, 3) int64 positions whose patches lie inside their images."""
     array = np.asarray(positions)
     if array.ndim != 2 or array.shape[1] != 3:
@@ -150,7 +162,9 @@ def _check_positions(positions, shapes, patch_size, name):
     return array
 
 
-def sample_positions(image_shapes, n, patch_size, seed, *, exclude=None, names=None):
+def sample_positions(image_shapes: Iterable[Sequence[int]], n: int, patch_size: int,
+                     seed: int | np.random.Generator, *, exclude: ArrayLike | None = None,
+                     names: Iterable[str] | None = None) -> NDArray[np.int64]:
     """Draw patch positions uniformly over all valid positions of all images.
 
     Every valid top-left position of every image is equally likely, so an
@@ -229,7 +243,8 @@ def sample_positions(image_shapes, n, patch_size, seed, *, exclude=None, names=N
     return positions
 
 
-def extract_patches(images, positions, patch_size):
+def extract_patches(images: ImageSet | Sequence[ArrayLike] | NDArray[np.float64],
+                    positions: ArrayLike, patch_size: int) -> NDArray[np.float64]:
     """Cut square patches out of images.
 
     Parameters
@@ -263,9 +278,9 @@ def extract_patches(images, positions, patch_size):
     return copy_patches(pixels, offsets, shapes[:, 1].copy(), positions, patch_size)
 
 
-def make_patch_sets(
-    image_set, validation_names, patch_size, n_train, n_validation, n_correlation, seed
-):
+def make_patch_sets(image_set: ImageSet, validation_names: str | Iterable[str], patch_size: int,
+                    n_train: int, n_validation: int, n_correlation: int,
+                    seed: int | np.random.Generator) -> PatchSets:
     """Training, validation and correlation patches from one image set.
 
     Parameters
@@ -298,8 +313,8 @@ def make_patch_sets(
     InputError
         If a validation name is unknown or repeated, no training image is
         left, ``n_validation > 0`` without validation images, an image is
-        smaller than the patch or blank (one value), or the images hold fewer distinct patch
-        positions than asked for (``n_train`` or ``n_validation`` more than
+        smaller than the patch or blank (one value), or the images hold fewer distinct
+        patch positions than asked for (``n_train`` or ``n_validation`` more than
         their images' positions; ``n_correlation`` more than the training
         images' positions left after the training patches): patches would
         repeat, and correlation patches must differ from the training ones.
@@ -314,6 +329,51 @@ def make_patch_sets(
     n_train = as_int(n_train, "n_train")
     n_validation = as_int(n_validation, "n_validation")
     n_correlation = as_int(n_correlation, "n_correlation")
+    train_images, validation_images = _split_images(names, validation_names, n_validation)
+    shapes = [images[index].shape for index in range(len(images))]
+    # Check every image against the patch size up front, naming the image.
+    valid_rows, valid_cols = _valid_counts(np.array(shapes, dtype=np.int64).reshape(-1, 2),
+                                           names, patch_size)
+    _check_enough_positions(valid_rows * valid_cols, names, train_images, validation_images,
+                            patch_size, n_train, n_validation, n_correlation)
+    _check_not_blank(images, names)
+
+    train_rng, correlation_rng, validation_rng = as_generator(seed).spawn(3)
+    train_shapes = [shapes[index] for index in train_images]
+    train_names = [names[index] for index in train_images]
+    train_local = sample_positions(
+        train_shapes, n_train, patch_size, train_rng, names=train_names
+    )
+    correlation_local = sample_positions(
+        train_shapes, n_correlation, patch_size, correlation_rng,
+        exclude=train_local, names=train_names,
+    )
+    if validation_images:
+        validation_local = sample_positions(
+            [shapes[index] for index in validation_images], n_validation, patch_size,
+            validation_rng, names=[names[index] for index in validation_images],
+        )
+    else:
+        validation_local = np.empty((0, 3), dtype=np.int64)
+
+    train_positions = _to_global(train_local, train_images)
+    correlation_positions = _to_global(correlation_local, train_images)
+    validation_positions = _to_global(validation_local, validation_images)
+    return PatchSets(
+        train=extract_patches(images, train_positions, patch_size),
+        validation=extract_patches(images, validation_positions, patch_size),
+        correlation=extract_patches(images, correlation_positions, patch_size),
+        train_positions=train_positions,
+        validation_positions=validation_positions,
+        correlation_positions=correlation_positions,
+        image_names=names,
+        patch_size=patch_size,
+    )
+
+
+def _split_images(names: tuple[str, ...], validation_names: str | Iterable[str],
+                  n_validation: int) -> tuple[list[int], list[int]]:
+    """Indices of the training and of the validation images, after checking the names."""
     if isinstance(validation_names, str):
         validation_names = [validation_names]
     validation_names = list(validation_names)
@@ -334,13 +394,12 @@ def make_patch_sets(
         raise InputError(
             "validation_names", f"is empty, but n_validation={n_validation} patches are asked for"
         )
-    shapes = [images[index].shape for index in range(len(images))]
-    # Check every image against the patch size up front, naming the image.
-    valid_rows, valid_cols = _valid_counts(np.array(shapes, dtype=np.int64).reshape(-1, 2),
-                                           names, patch_size)
-    _check_enough_positions(valid_rows * valid_cols, names, train_images, validation_images,
-                            patch_size, n_train, n_validation, n_correlation)
-    for image, name in zip(images, names):
+    return train_images, validation_images
+
+
+def _check_not_blank(images: Sequence[NDArray[np.float64]], names: Sequence[str]) -> None:
+    """Raise for an image of one value (naming it)."""
+    for image, name in zip(images, names, strict=True):
         low = float(image.min())
         if not float(image.max()) > low:
             raise InputError(
@@ -349,54 +408,27 @@ def make_patch_sets(
                 "patches are all alike); remove it from the images",
             )
 
-    train_rng, correlation_rng, validation_rng = as_generator(seed).spawn(3)
-    train_shapes = [shapes[index] for index in train_images]
-    train_names = [names[index] for index in train_images]
-    train_local = sample_positions(
-        train_shapes, n_train, patch_size, train_rng, names=train_names
-    )
-    correlation_local = sample_positions(
-        train_shapes, n_correlation, patch_size, correlation_rng,
-        exclude=train_local, names=train_names,
-    )
-    if validation_images:
-        validation_local = sample_positions(
-            [shapes[index] for index in validation_images], n_validation, patch_size,
-            validation_rng, names=[names[index] for index in validation_images],
-        )
-    else:
-        validation_local = np.empty((0, 3), dtype=np.int64)
 
-    def to_global(local, indices):
-        positions = local.copy()
-        positions[:, 0] = np.asarray(indices, dtype=np.int64)[local[:, 0]] if len(local) else 0
-        return positions
-
-    train_positions = to_global(train_local, train_images)
-    correlation_positions = to_global(correlation_local, train_images)
-    validation_positions = to_global(validation_local, validation_images)
-    return PatchSets(
-        train=extract_patches(images, train_positions, patch_size),
-        validation=extract_patches(images, validation_positions, patch_size),
-        correlation=extract_patches(images, correlation_positions, patch_size),
-        train_positions=train_positions,
-        validation_positions=validation_positions,
-        correlation_positions=correlation_positions,
-        image_names=names,
-        patch_size=patch_size,
-    )
+def _to_global(local: NDArray[np.int64], indices: Sequence[int]) -> NDArray[np.int64]:
+    """Positions ``(image, row, col)`` with each image index mapped through ``indices``."""
+    positions = local.copy()
+    positions[:, 0] = np.asarray(indices, dtype=np.int64)[local[:, 0]] if len(local) else 0
+    return positions
 
 
-def _named(names, indices, limit=4):
+def _named(names: Sequence[str], indices: Sequence[int], limit: int = 4) -> str:
     """``'a', 'b' and 3 more``: images named in a message."""
     shown = ", ".join(repr(names[index]) for index in indices[:limit])
     return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
 
 
-def _check_enough_positions(positions, names, train_images, validation_images, patch_size,
-                            n_train, n_validation, n_correlation):
+def _check_enough_positions(positions: NDArray[np.int64], names: Sequence[str],
+                            train_images: Sequence[int], validation_images: Sequence[int],
+                            patch_size: int, n_train: int, n_validation: int,
+                            n_correlation: int) -> None:
     """Raise (naming the count that is too large) when the images hold fewer distinct
-    patch positions than the sets need; ``positions`` is per image."""
+    patch positions than the sets need; ``positions`` is per image.
+    """
     size = f"{patch_size}×{patch_size}"
     advice = "use more or larger images, a smaller patch_size or fewer patches"
     train_total = int(sum(positions[index] for index in train_images))
@@ -425,7 +457,7 @@ def _check_enough_positions(positions, names, train_images, validation_images, p
         )
 
 
-def _as_image_list(images):
+def _as_image_list(images: Any) -> list[NDArray[np.float64]]:
     """List of C-contiguous float64 2-D finite arrays (accepts an ImageSet)."""
     from sparsefield._checks import as_float_array
 

@@ -12,13 +12,20 @@ Order of operations (each step is a function of its own module):
    original code does).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sparsefield._npz import NpzMixin
 from sparsefield.sparse.patches import make_patch_sets
 from sparsefield.sparse.whitening import ZCA, unit_norm, whiten_images
+
+if TYPE_CHECKING:
+    from sparsefield.sparse.images import ImageSet
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,11 @@ class PreparedPatches(NpzMixin):
     zca_epsilon: float
 
 
-def prepare_patches(image_set, validation_names, patch_size, n_train, n_validation, n_correlation,
-                    seed, *, frequency_whitening=False, f0_fraction=0.4, zca=True, zca_epsilon=0.01,
-                    normalise=True):
+def prepare_patches(image_set: ImageSet, validation_names: Sequence[str], patch_size: int,
+                    n_train: int, n_validation: int, n_correlation: int,
+                    seed: int | np.random.Generator, *, frequency_whitening: bool = False,
+                    f0_fraction: float = 0.4, zca: bool = True, zca_epsilon: float = 0.01,
+                    normalise: bool = True) -> PreparedPatches:
     """Patch sets from an image set (see the module docstring for the steps).
 
     Parameters
@@ -82,18 +91,21 @@ def prepare_patches(image_set, validation_names, patch_size, n_train, n_validati
                            n_correlation, seed)
     patches = {"train": sets.train, "validation": sets.validation, "correlation": sets.correlation}
     n_pixels = patch_size * patch_size
-    whitening = {"zca_mean": np.zeros(0), "zca_matrix": np.zeros((0, 0)), "zca_epsilon": float("nan")}
+    zca_mean, zca_matrix, epsilon = np.zeros(0), np.zeros((0, 0)), float("nan")
     if zca:
         fitted = ZCA.fit(sets.train, epsilon=zca_epsilon)
         patches = {name: fitted.apply(values) for name, values in patches.items()}
-        whitening = {"zca_mean": fitted.mean, "zca_matrix": fitted.matrix, "zca_epsilon": fitted.epsilon}
+        zca_mean, zca_matrix, epsilon = fitted.mean, fitted.matrix, fitted.epsilon
     if normalise:
         patches = {name: unit_norm(values) for name, values in patches.items()}
-    patches = {name: np.ascontiguousarray(values).reshape(-1, n_pixels) for name, values in patches.items()}
+    patches = {name: np.ascontiguousarray(values).reshape(-1, n_pixels)
+               for name, values in patches.items()}
     return PreparedPatches(
         **patches,
         patch_size=int(patch_size),
         image_names=tuple(image_set.names),
         validation_names=tuple(validation_names),
-        **whitening,
+        zca_mean=zca_mean,
+        zca_matrix=zca_matrix,
+        zca_epsilon=epsilon,
     )

@@ -11,13 +11,21 @@ Two ways to flatten the power spectrum of natural images before sparse coding:
     ``IMAGES.mat``, which the compressed dictionary learning paper used).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from sparsefield._checks import as_float, as_float_array
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
+
+if TYPE_CHECKING:
+    from sparsefield.sparse.images import ImageSet
 
 #: Default ZCA regulariser, as a fraction of the mean covariance eigenvalue.
 DEFAULT_EPSILON = 0.01
@@ -58,12 +66,12 @@ class ZCA(NpzMixin):
     epsilon: float
 
     @property
-    def regulariser(self):
+    def regulariser(self) -> float:
         """Absolute regulariser added to every eigenvalue: ``epsilon * mean(λ)``."""
         return float(self.epsilon * self.eigenvalues.mean())
 
     @classmethod
-    def fit(cls, patches, epsilon=DEFAULT_EPSILON):
+    def fit(cls, patches: ArrayLike, epsilon: float = DEFAULT_EPSILON) -> Self:
         """Learn the whitening from training patches.
 
         Parameters
@@ -126,7 +134,7 @@ class ZCA(NpzMixin):
         matrix = (matrix + matrix.T) / 2.0
         return cls(mean=mean, matrix=matrix, eigenvalues=eigenvalues, epsilon=epsilon)
 
-    def apply(self, patches):
+    def apply(self, patches: ArrayLike) -> NDArray[np.float64]:
         """Whiten patches: ``(patches - mean) @ matrix``.
 
         Parameters
@@ -152,7 +160,8 @@ class ZCA(NpzMixin):
         return (patches - self.mean) @ self.matrix
 
 
-def whitening_filter(shape, f0_fraction=DEFAULT_F0_FRACTION):
+def whitening_filter(shape: tuple[int, int],
+                     f0_fraction: float = DEFAULT_F0_FRACTION) -> NDArray[np.float64]:
     """Olshausen's whitening / low-pass filter on the grid of :func:`numpy.fft.fft2`.
 
     Parameters
@@ -189,7 +198,8 @@ def whitening_filter(shape, f0_fraction=DEFAULT_F0_FRACTION):
     return radius * np.exp(-((radius / f0_fraction) ** 4))
 
 
-def frequency_whiten(image, f0_fraction=DEFAULT_F0_FRACTION):
+def frequency_whiten(image: ArrayLike,
+                     f0_fraction: float = DEFAULT_F0_FRACTION) -> NDArray[np.float64]:
     """Whiten one whole image with Olshausen's filter ``f · exp(-(f / f0)^4)``.
 
     Parameters
@@ -220,7 +230,18 @@ def frequency_whiten(image, f0_fraction=DEFAULT_F0_FRACTION):
     return np.ascontiguousarray(np.fft.ifft2(spectrum).real)
 
 
-def whiten_images(images, f0_fraction=DEFAULT_F0_FRACTION, variance=0.1):
+@overload
+def whiten_images(images: ImageSet, f0_fraction: float = ...,
+                  variance: float = ...) -> ImageSet: ...
+
+
+@overload
+def whiten_images(images: Sequence[ArrayLike], f0_fraction: float = ...,
+                  variance: float = ...) -> list[NDArray[np.float64]]: ...
+
+
+def whiten_images(images: ImageSet | Sequence[ArrayLike], f0_fraction: float = DEFAULT_F0_FRACTION,
+                  variance: float = 0.1) -> ImageSet | list[NDArray[np.float64]]:
     """Frequency-whiten a set of images and scale the set to a mean variance.
 
     Parameters
@@ -260,7 +281,7 @@ def whiten_images(images, f0_fraction=DEFAULT_F0_FRACTION, variance=0.1):
     return whitened
 
 
-def unit_norm(patches):
+def unit_norm(patches: ArrayLike) -> NDArray[np.float64]:
     """Scale each patch (row) to unit Euclidean norm.
 
     Parameters
