@@ -15,10 +15,12 @@ computed once per call with BLAS by the Python wrapper; the gradient of the
 smooth part is ``gram @ b - c_i``.  ``gram`` must be symmetric (its rows are
 read as columns).  Products ``gram @ b`` skip the zero entries of ``b``, so
 they cost ``n_atoms * nnz(b)`` instead of ``n_atoms**2``: the codes the
-proximal-gradient methods multiply by are their sparse iterates.
+proximal-gradient methods multiply by are their sparse iterates.  ADMM's
+kernels (:mod:`sparsefield.sparse._admm_kernels`) use :func:`gram_product`
+and :func:`solved` from here.
 
 Inputs are trusted (validated by the wrapper): float64, C-contiguous,
-matching shapes, ``tau >= 0``, ``step > 0``, ``rho > 0``.  ``codes`` holds
+matching shapes, ``tau >= 0``, ``step > 0``.  ``codes`` holds
 the starting codes on entry and the result on exit.
 """
 
@@ -41,7 +43,7 @@ _FAST = {"reassoc", "contract", "nsz", "arcp"}
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def _gram_product(gram: Floats, codes: Floats, out: Floats) -> None:
+def gram_product(gram: Floats, codes: Floats, out: Floats) -> None:
     """``out = gram @ codes``, skipping the zero entries of ``codes``.
 
     Parameters
@@ -61,12 +63,11 @@ def _gram_product(gram: Floats, codes: Floats, out: Floats) -> None:
                 out[other] += value * gram[atom, other]
 
 
-@numba.njit(cache=True, fastmath=_FAST)
-def _solved(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: float, tau: float,
-            tol: float) -> bool:
-    """Stopping test of the proximal-gradient methods at ``codes``.
+@numba.njit(cache=True, fastmath=_FAST, inline="always")
+def duality_gap(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: float,
+                tau: float) -> tuple[float, float, float, float]:
+    """Objective and duality gap of the lasso at ``codes``.
 
-    For ``tau > 0``: the duality gap at most ``tol`` times the objective.
     With residual ``r = y - Θ b`` and gradient ``g = G b - c = -Θᵀ r``, the
     dual point ``ν = s r``, ``s = min(1, tau / max|g|)``, is feasible
     (``max|Θᵀ ν| <= tau``), and the gap between the primal objective
@@ -76,12 +77,8 @@ def _solved(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: flo
         gap = tau ‖b‖₁ + s bᵀg + ½ (1 - s)² ‖r‖²,
 
     a sum with no ``‖y‖²``-sized cancellation (it is exactly 0 at the
-    solution).  ``P(b) - P* <= gap``, so the test certifies a relative
-    objective error of at most ``tol / (1 - tol)``.
-
-    For ``tau = 0`` (least squares) that dual point is 0 and the gap is the
-    whole objective, so the test is stationarity instead:
-    ``max|g| <= tol * max|c|``.
+    solution).  ``P(b) - P* <= gap``.  For ``tau = 0`` the dual point is 0
+    and the gap is the whole objective.
 
     Parameters
     ----------
@@ -89,11 +86,14 @@ def _solved(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: flo
         ``b``, ``G b`` and ``c``.
     sq_norm : float
         ``‖y‖²``.
-    tau, tol : float
+    tau : float
 
     Returns
     -------
-    bool
+    primal, gap : float
+        ``P(b)`` and the gap.
+    largest_gradient, largest_correlation : float
+        ``max|g|`` and ``max|c|``.
     """
     l1_norm = 0.0
     codes_gradient = 0.0
@@ -110,12 +110,40 @@ def _solved(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: flo
         codes_gram_codes += value * gram_codes[atom]
         largest_gradient = max(largest_gradient, abs(gradient))
         largest_correlation = max(largest_correlation, abs(correlation[atom]))
-    if tau == 0.0:
-        return largest_gradient <= tol * largest_correlation
     residual_sq = max(sq_norm - 2.0 * codes_correlation + codes_gram_codes, 0.0)
     primal = 0.5 * residual_sq + tau * l1_norm
     scale = 1.0 if largest_gradient <= tau else tau / largest_gradient
     gap = tau * l1_norm + scale * codes_gradient + 0.5 * (1.0 - scale) ** 2 * residual_sq
+    return primal, gap, largest_gradient, largest_correlation
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def solved(codes: Floats, gram_codes: Floats, correlation: Floats, sq_norm: float, tau: float,
+           tol: float) -> bool:
+    """Stopping test of every method at ``codes``.
+
+    For ``tau > 0``: the duality gap (:func:`duality_gap`) at most ``tol``
+    times the objective, which certifies a relative objective error of at
+    most ``tol / (1 - tol)``.  For ``tau = 0`` (least squares) the gap is the
+    whole objective, so the test is stationarity instead:
+    ``max|g| <= tol * max|c|``.
+
+    Parameters
+    ----------
+    codes, gram_codes, correlation : ndarray of shape (n_atoms,)
+        ``b``, ``G b`` and ``c``.
+    sq_norm : float
+        ``‖y‖²``.
+    tau, tol : float
+
+    Returns
+    -------
+    bool
+    """
+    primal, gap, largest_gradient, largest_correlation = duality_gap(
+        codes, gram_codes, correlation, sq_norm, tau)
+    if tau == 0.0:
+        return largest_gradient <= tol * largest_correlation
     return gap <= tol * primal
 
 
@@ -138,7 +166,7 @@ def proximal_gradient(gram: Floats, correlations: Floats, sq_norms: Floats, tau:
     acute angle with the generalised gradient.  ``G p`` is formed from
     ``G b_k`` and ``G b_{k-1}`` (linearity), so each iteration costs one
     product of ``G`` with the sparse ``b_new``.  The stopping test
-    (:func:`_solved`) runs on the start and after every iteration.
+    (:func:`solved`) runs on the start and after every iteration.
 
     Parameters
     ----------
@@ -163,9 +191,9 @@ def proximal_gradient(gram: Floats, correlations: Floats, sq_norms: Floats, tau:
         correlation = correlations[signal]
         current = codes[signal]
         gram_current = np.empty(n_atoms)
-        _gram_product(gram, current, gram_current)
+        gram_product(gram, current, gram_current)
         n_iter[signal] = 0
-        converged[signal] = _solved(current, gram_current, correlation, sq_norms[signal],
+        converged[signal] = solved(current, gram_current, correlation, sq_norms[signal],
                                     tau, tol)
         if converged[signal]:
             continue
@@ -185,14 +213,14 @@ def proximal_gradient(gram: Floats, correlations: Floats, sq_norms: Floats, tau:
                 new = soft_threshold_step(point - step * gradient, threshold, 1.0)
                 proposal[atom] = new
                 angle += (point - new) * (new - current[atom])
-            _gram_product(gram, proposal, gram_proposal)
+            gram_product(gram, proposal, gram_proposal)
             for atom in range(n_atoms):
                 previous[atom] = current[atom]
                 current[atom] = proposal[atom]
                 gram_previous[atom] = gram_current[atom]
                 gram_current[atom] = gram_proposal[atom]
             n_iter[signal] = iteration
-            if _solved(current, gram_current, correlation, sq_norms[signal], tau, tol):
+            if solved(current, gram_current, correlation, sq_norms[signal], tau, tol):
                 converged[signal] = True
                 break
             if momentum:
@@ -203,99 +231,6 @@ def proximal_gradient(gram: Floats, correlations: Floats, sq_norms: Floats, tau:
                     t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
                     beta = (t - 1.0) / t_next
                     t = t_next
-
-
-@numba.njit(cache=True, parallel=True, fastmath=_FAST)
-def admm(gram: Floats, inverse: Floats, correlations: Floats, tau: float, rho: float,
-         code_scale: Floats, tol: float, max_iter: int, codes: Floats, n_iter: Ints,
-         converged: Bools) -> None:
-    """Scaled-form ADMM (Boyd et al. 2011, section 6.4) for every signal.
-
-    Splitting ``b = z`` (``x`` carries the quadratic, ``z`` the L1 term),
-    with the scaled dual ``u``::
-
-        x = (G + rho I)^-1 (c + rho (z - u))
-        z = soft_threshold(x + u, tau / rho)
-        u = u + x - z
-
-    Start: ``z`` = the given codes, ``rho u = clip(c - G z, -tau, tau)``
-    (the dual the optimality conditions ask for at ``z``, made feasible), so
-    a start at the solution is a fixed point: one iteration confirms it.
-
-    Stop (Boyd et al. 2011, section 3.3.1) when both
-
-    - primal residual ``‖x - z‖ <= tol * (max(‖x‖, ‖z‖) + code_scale)``,
-    - dual residual ``rho ‖z - z_old‖ <= tol * (rho ‖u‖ + ‖c‖)``,
-
-    i.e. ``eps_rel = tol`` and the absolute terms ``sqrt(K) eps_abs`` set to
-    ``tol * code_scale`` (code units) and ``tol * ‖c‖`` (gradient units).
-    The result is ``z`` (exact zeros), not ``x``.
-
-    Parameters
-    ----------
-    gram : ndarray of shape (n_atoms, n_atoms), symmetric
-    inverse : ndarray of shape (n_atoms, n_atoms), symmetric
-        ``(gram + rho I)^-1``.
-    correlations : ndarray of shape (n_signals, n_atoms)
-    tau, rho : float
-    code_scale : ndarray of shape (n_signals,)
-        Absolute scale of the primal residual (``‖c_i‖ / λ_max(G)``).
-    tol : float
-    max_iter : int
-    codes : ndarray of shape (n_signals, n_atoms)
-        Starting ``z`` on entry, final ``z`` on exit.
-    n_iter : ndarray of shape (n_signals,), int64
-        Output.
-    converged : ndarray of shape (n_signals,), bool
-        Output.
-    """
-    n_signals, n_atoms = correlations.shape
-    threshold = tau / rho
-    for signal in numba.prange(n_signals):
-        correlation = correlations[signal]
-        sparse = codes[signal]
-        dual = np.empty(n_atoms)
-        _gram_product(gram, sparse, dual)
-        correlation_norm = 0.0
-        for atom in range(n_atoms):
-            correlation_norm += correlation[atom] * correlation[atom]
-            dual[atom] = min(max(correlation[atom] - dual[atom], -tau), tau) / rho
-        correlation_norm = math.sqrt(correlation_norm)
-        target = np.empty(n_atoms)
-        dense = np.empty(n_atoms)
-        n_iter[signal] = 0
-        converged[signal] = False
-        for iteration in range(1, max_iter + 1):
-            for atom in range(n_atoms):
-                target[atom] = correlation[atom] + rho * (sparse[atom] - dual[atom])
-                dense[atom] = 0.0
-            for atom in range(n_atoms):
-                value = target[atom]
-                for other in range(n_atoms):
-                    dense[other] += value * inverse[atom, other]
-            primal_sq = 0.0
-            change_sq = 0.0
-            dense_sq = 0.0
-            sparse_sq = 0.0
-            dual_sq = 0.0
-            for atom in range(n_atoms):
-                new = soft_threshold_step(dense[atom] + dual[atom], threshold, 1.0)
-                change_sq += (new - sparse[atom]) ** 2
-                sparse[atom] = new
-                difference = dense[atom] - new
-                dual[atom] += difference
-                primal_sq += difference * difference
-                dense_sq += dense[atom] * dense[atom]
-                sparse_sq += new * new
-                dual_sq += dual[atom] * dual[atom]
-            n_iter[signal] = iteration
-            primal_ok = math.sqrt(primal_sq) <= tol * (
-                math.sqrt(max(dense_sq, sparse_sq)) + code_scale[signal])
-            dual_ok = rho * math.sqrt(change_sq) <= tol * (rho * math.sqrt(dual_sq)
-                                                          + correlation_norm)
-            if primal_ok and dual_ok:
-                converged[signal] = True
-                break
 
 
 @numba.njit(cache=True, fastmath=_FAST, inline="always")
@@ -322,10 +257,10 @@ def _coordinate(gram: Floats, residual: Floats, codes: Floats, atom: int, tau: f
 @numba.njit(cache=True, fastmath=_FAST)
 def _coordinate_solved(codes: Floats, residual: Floats, correlation: Floats, sq_norm: float,
                        tau: float, tol: float, gram_codes: Floats) -> bool:
-    """:func:`_solved` from the residual ``c - G b`` (``gram_codes`` is scratch)."""
+    """:func:`solved` from the residual ``c - G b`` (``gram_codes`` is scratch)."""
     for atom in range(codes.shape[0]):
         gram_codes[atom] = correlation[atom] - residual[atom]
-    return _solved(codes, gram_codes, correlation, sq_norm, tau, tol)
+    return solved(codes, gram_codes, correlation, sq_norm, tau, tol)
 
 
 #: Sweeps over the active set between two full sweeps, at most.
@@ -343,7 +278,7 @@ def coordinate_descent(gram: Floats, correlations: Floats, sq_norms: Floats, tau
     of ``G`` per change, so a sweep that changes few codes is cheap).  One
     iteration is a full sweep over every atom, then sweeps over the non-zero
     codes only (at most :data:`_ACTIVE_SWEEPS`, until the largest change is
-    a tenth of the full sweep's); the stopping test (:func:`_solved`: the
+    a tenth of the full sweep's); the stopping test (:func:`solved`: the
     duality gap at most ``tol`` times the objective) runs on the start and
     after both parts of every iteration.
 
@@ -367,12 +302,12 @@ def coordinate_descent(gram: Floats, correlations: Floats, sq_norms: Floats, tau
         current = codes[signal]
         correlation = correlations[signal]
         scratch = np.empty(n_atoms)
-        _gram_product(gram, current, scratch)
+        gram_product(gram, current, scratch)
         residual = np.empty(n_atoms)
         for atom in range(n_atoms):
             residual[atom] = correlation[atom] - scratch[atom]
         n_iter[signal] = 0
-        done = _solved(current, scratch, correlation, sq_norms[signal], tau, tol)
+        done = solved(current, scratch, correlation, sq_norms[signal], tau, tol)
         active = np.empty(n_atoms, dtype=np.int64)
         for iteration in range(1, max_iter + 1):
             if done:
@@ -438,3 +373,25 @@ def objectives(gram: Floats, correlations: Floats, sq_norms: Floats, tau: float,
                 inner += gram[atom, active[second]] * row[active[second]]
             quadratic += row[atom] * inner
         out[signal] = max(0.5 * sq_norms[signal] - linear + 0.5 * quadratic, 0.0) + tau * l1_norm
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FAST)
+def gaps(gram: Floats, correlations: Floats, sq_norms: Floats, tau: float, codes: Floats,
+         out: Floats) -> None:
+    """Duality gap (:func:`duality_gap`) of every signal at ``codes``.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_atoms, n_atoms), symmetric
+    correlations, codes : ndarray of shape (n_signals, n_atoms)
+    sq_norms : ndarray of shape (n_signals,)
+    tau : float
+    out : ndarray of shape (n_signals,)
+        Output.
+    """
+    n_signals, n_atoms = codes.shape
+    for signal in numba.prange(n_signals):
+        gram_codes = np.empty(n_atoms)
+        gram_product(gram, codes[signal], gram_codes)
+        out[signal] = duality_gap(codes[signal], gram_codes, correlations[signal],
+                                  sq_norms[signal], tau)[1]

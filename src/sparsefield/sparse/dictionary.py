@@ -92,8 +92,7 @@ class LearningSettings:
         ``"gradient"`` only: step of epoch ``e`` is ``learning_rate · decay**e``.
     solver : {"cd", "ista", "fista", "admm"}
     tol : float
-        Inference tolerance: the relative duality gap (``cd``, ``ista``,
-        ``fista``) or ADMM's relative residual (see
+        Inference tolerance: the relative duality gap, for every solver (see
         :func:`sparsefield.sparse.inference.encode`).
     max_iter : int
         Inference iteration limit.

@@ -37,21 +37,33 @@ Methods
     gives the plain method).  Each iteration costs one product of ``G``
     with the current sparse codes, ``n_atoms * nnz`` operations.
 ``"admm"``
-    Scaled-form ADMM (Boyd et al. 2011, section 6.4) on the split ``b = z``;
-    ``(G + rho I)`` is factored once per call (Cholesky, ``scipy.linalg``)
-    and its inverse handed to the kernel, so each iteration costs one dense
-    ``n_atoms x n_atoms`` product.  The codes returned are the **sparse**
-    variable ``z`` (exact zeros); returning the least-squares iterate ``x``,
-    as the original compressed-dictionary-learning code did, gives dense
-    codes that solve neither problem.  Default ``rho = trace(G) / n_atoms``,
-    the mean eigenvalue of ``G`` (1 for unit-norm atoms;
-    :func:`default_rho`).  On the test problems (unit-norm random
-    dictionaries 64 x 128, 128 x 64, 256 x 256 and a compressed ``Φ Ψ``,
-    ``tau = 0.1``) it needed 30 to 100 iterations at ``tol = 1e-6``, against
-    150 to 1000 for the original code's ``rho = 10``; the geometric mean
-    ``sqrt(λ_max λ_min⁺)`` of Ghadimi et al. (2015), optimal for quadratic
-    problems, needed about 8000 on the square random dictionary, whose
-    smallest eigenvalue is tiny.
+    Scaled-form ADMM (Boyd et al. 2011, section 6.4) on the split ``b = z``,
+    over-relaxed (section 3.4.3, ``alpha =`` :data:`ADMM_RELAXATION`), with
+    ``rho`` adapted by residual balancing (section 3.4.1, on the residuals
+    relative to their tolerances as in Wohlberg 2017; ``rho`` doubled or
+    halved when one exceeds 10 times the other, at most 16 times per call;
+    ``adaptive_rho=False`` keeps it fixed).  The signals run in lock step
+    so that the ``x``-update of all those still running is one BLAS product
+    with ``(G + rho I)⁻¹``; that inverse comes from a Cholesky factorisation
+    (LAPACK ``potrf``/``potri``) made once per dictionary and ``rho`` and kept
+    for the next calls (the last 4 pairs; a call with an equal dictionary,
+    e.g. the next chunk of signals, does not factor again).  Each
+    iteration costs ``n_atoms²`` per signal, against ``n_atoms * nnz`` for
+    FISTA, and ADMM needs fewer of them.  The codes returned are the
+    **sparse** variable ``z`` (exact zeros); returning the least-squares
+    iterate ``x``, as the original compressed-dictionary-learning code did,
+    gives dense codes that solve neither problem.  Default ``rho =
+    trace(G) / n_atoms``, the mean eigenvalue of ``G`` (1 for unit-norm
+    atoms; :func:`default_rho`).  On the workflow's problem (the default
+    config's patches and dictionaries, batches of 100, ``tau = 0.1``, ``tol
+    = 1e-3``; ``bench/admm.py``) ADMM took 11 to 19 iterations on average
+    per signal against 31 to 54 for FISTA (without over-relaxation 1.7 times
+    as many), and 0.9 to 1.1 times FISTA's time per batch.  An
+    eigendecomposition of ``G`` would give ``(G + rho I)⁻¹`` for every
+    ``rho`` with one matrix product each, but costs about 5 Cholesky
+    inverses (measured at 256 atoms), and ``rho`` rarely moves from the
+    default there (in one batch in eight, or never without compression),
+    so it is not used.
 ``"cd"``
     Cyclic coordinate descent on ``G`` with exact one-dimensional updates and
     an active set (:func:`sparsefield.sparse._inference_kernels.coordinate_descent`):
@@ -64,27 +76,30 @@ Methods
 
 Stopping rules (``tol``)
 ------------------------
-ISTA, FISTA and CD stop a signal when the **duality gap is at most ``tol`` times
-the objective** (see :func:`_inference_kernels._solved
-<sparsefield.sparse._inference_kernels._solved>`): the gap bounds
+Every method stops a signal when the **duality gap is at most ``tol`` times
+the objective** (see :func:`_inference_kernels.solved
+<sparsefield.sparse._inference_kernels.solved>`): the gap bounds
 ``P(b) - P*`` from above, so the returned codes are certified to have a
-relative objective error of at most ``tol / (1 - tol)``.  Computing it
-costs ``O(n_atoms)`` per iteration from quantities the iteration already
-has.  The bound is conservative: measured errors were 4 to 100 times
-below ``tol`` (random and coherent 256 x 256 dictionaries, ``tau = 0.1``
-and ``0.02``), so ``tol = 1e-4`` guarantees, and ``1e-3`` usually gives, a
-relative error below 1e-4.  A rule on the change of the codes (the
-original code's relative change < 1e-3) bounds nothing: a slow iteration
-makes small changes far from the solution.  For ``tau = 0`` the gap is
-uninformative (the feasible dual point is 0) and the rule is stationarity,
-``max|G b - c| <= tol * max|c|``.
+relative objective error of at most ``tol / (1 - tol)``
+(:attr:`EncodeInfo.gap` reports it).  Computing it costs ``O(n_atoms)``
+per iteration from quantities the iteration already has (ADMM: one product
+of ``G`` with the sparse ``z``).  The bound is conservative: measured errors
+were 4 to 100 times below ``tol`` (random and coherent 256 x 256
+dictionaries, ``tau = 0.1`` and ``0.02``), so ``tol = 1e-4`` guarantees, and
+``1e-3`` usually gives, a relative error below 1e-4.  A rule on the change
+of the codes (the original code's relative change < 1e-3) bounds nothing: a
+slow iteration makes small changes far from the solution.  For ``tau = 0``
+the gap is uninformative (the feasible dual point is 0) and the rule is
+stationarity, ``max|G b - c| <= tol * max|c|``.
 
-ADMM stops on Boyd et al.'s primal and dual residuals with ``eps_rel =
-tol`` and absolute terms ``tol * ‖c‖ / λ_max(G)`` (primal, code units) and
-``tol * ‖c‖`` (dual, gradient units); see
-:func:`sparsefield.sparse._inference_kernels.admm`.  Residual rules are not
-certificates, but at ``tol = 1e-6`` ADMM was within 1e-7 of the exact
-objective on every test problem.
+ADMM also stops, as a fallback, on Boyd et al.'s primal and dual residuals
+with ``eps_rel = tol / 100`` and absolute terms ``tol / 100`` times ``‖c‖ /
+λ`` (primal, code units; ``λ`` Gershgorin's bound on ``λ_max(G)``) and
+``‖c‖`` (dual, gradient units); see
+:func:`sparsefield.sparse._admm_kernels.admm_step`.  That rule is not a
+certificate; it is there for iterates that rounding keeps from certifying.
+On 300 signals of the workflow's problem (three learned dictionaries, ``tol``
+1e-3 and 1e-6) the gap always fired first.
 
 A signal that does not meet its rule within ``max_iter`` iterations keeps
 its last iterate; ``return_info=True`` reports which.
@@ -98,7 +113,9 @@ upper bound; ``Θᵀ y`` is dense, not scaled like a code (it is off by the
 atoms' squared norms and their overlaps) and can have a larger objective
 than 0.  Give ``warm_start`` (for example the previous codes of the same
 signals in dictionary learning) to start elsewhere: a start that already
-meets the rule returns after 0 (ISTA/FISTA) or 1 (ADMM) iterations.
+meets the rule returns after 0 iterations (ADMM: its dual starts at
+``clip(Θᵀy - G z, -tau, tau) / rho``, so a start at the solution stays
+there).
 """
 
 from collections.abc import Callable
@@ -112,7 +129,7 @@ from numpy.typing import ArrayLike, NDArray
 from sparsefield._checks import as_float, as_float_array, as_int
 from sparsefield._npz import NpzMixin
 from sparsefield.errors import InputError
-from sparsefield.sparse import _inference_kernels
+from sparsefield.sparse import _admm, _inference_kernels
 
 # ----------------------------------------------------------------------------
 # Validation
@@ -200,6 +217,24 @@ class _Batch:
     sq_norms: np.ndarray
     tau: float
 
+    @classmethod
+    def of(cls, signals: NDArray[np.float64], dictionary: NDArray[np.float64],
+           tau: float) -> "_Batch":
+        """The Gram matrix (BLAS, symmetrised), correlations and norms of checked inputs."""
+        gram = dictionary.T @ dictionary
+        return cls(gram=np.ascontiguousarray(0.5 * (gram + gram.T)),
+                   correlations=np.ascontiguousarray(signals @ dictionary),
+                   sq_norms=np.einsum("ij,ij->i", signals, signals), tau=tau)
+
+    def report(self, codes: NDArray[np.float64], n_iter: NDArray[np.int64],
+               converged: NDArray[np.bool_]) -> "EncodeInfo":
+        """:class:`EncodeInfo` of the returned ``codes`` (objectives and gaps)."""
+        objective, gap = np.empty(codes.shape[0]), np.empty(codes.shape[0])
+        _inference_kernels.objectives(self.gram, self.correlations, self.sq_norms, self.tau,
+                                      codes, objective)
+        _inference_kernels.gaps(self.gram, self.correlations, self.sq_norms, self.tau, codes, gap)
+        return EncodeInfo(n_iter=n_iter, converged=converged, objective=objective, gap=gap)
+
     def largest_eigenvalue(self) -> float:
         """``λ_max(G) = ‖Θ‖₂²``, exact (LAPACK, largest eigenvalue only)."""
         n_atoms = self.gram.shape[0]
@@ -264,23 +299,21 @@ def default_rho(gram: NDArray[np.float64]) -> float:
     return float(np.trace(gram)) / gram.shape[0]
 
 
+#: ADMM's over-relaxation ``alpha`` (Boyd et al. 2011, section 3.4.3, suggest 1.5 to 1.8).
+ADMM_RELAXATION = _admm.RELAXATION
+
+
 def _run_admm(batch: _Batch, codes: NDArray[np.float64], tol: float, max_iter: int, *,
-              rho: float | None = None) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """ADMM; ``rho`` defaults to :func:`default_rho`."""
-    if rho is None:
-        rho = default_rho(batch.gram)
-    n_atoms = batch.gram.shape[0]
-    factor = scipy.linalg.cho_factor(batch.gram + rho * np.eye(n_atoms))
-    inverse = scipy.linalg.cho_solve(factor, np.eye(n_atoms))
-    inverse = np.ascontiguousarray(0.5 * (inverse + inverse.T))
-    code_scale = (np.sqrt(np.einsum("ij,ij->i", batch.correlations, batch.correlations))
-                  / batch.largest_eigenvalue())
-    n_signals = codes.shape[0]
-    n_iter = np.zeros(n_signals, dtype=np.int64)
-    converged = np.zeros(n_signals, dtype=bool)
-    _inference_kernels.admm(batch.gram, inverse, batch.correlations, batch.tau, rho,
-                            code_scale, tol, max_iter, codes, n_iter, converged)
-    return n_iter, converged
+              rho: float | None = None, relaxation: float | None = None,
+              adaptive_rho: bool | None = None) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """ADMM through :func:`sparsefield.sparse._admm.run_admm`; ``rho`` defaults to
+    :func:`default_rho`, ``relaxation`` to :data:`ADMM_RELAXATION`, ``adaptive_rho``
+    to True.
+    """
+    return _admm.run_admm(batch.gram, batch.correlations, batch.sq_norms, batch.tau, codes,
+                          tol, max_iter, rho=default_rho(batch.gram) if rho is None else rho,
+                          relaxation=ADMM_RELAXATION if relaxation is None else relaxation,
+                          adaptive=True if adaptive_rho is None else adaptive_rho)
 
 
 @dataclass(frozen=True)
@@ -301,7 +334,7 @@ _METHODS = {
     "cd": _Method(_run_cd, ()),
     "ista": _Method(_run_ista, ("step",)),
     "fista": _Method(_run_fista, ("step", "restart")),
-    "admm": _Method(_run_admm, ("rho",)),
+    "admm": _Method(_run_admm, ("rho", "relaxation", "adaptive_rho")),
 }
 
 #: Names accepted by :func:`encode`'s ``method``.
@@ -326,11 +359,16 @@ class EncodeInfo(NpzMixin):
     objective : ndarray of shape (n_signals,)
         ``½ ‖y_i - Θ b_i‖² + tau ‖b_i‖₁`` at the returned codes (from ``G``
         and ``c``, visiting only the non-zero codes).
+    gap : ndarray of shape (n_signals,)
+        Duality gap at the returned codes, an upper bound on ``objective``
+        minus the optimum (see :func:`encode`'s stopping rules; for ``tau =
+        0`` it is the whole objective and bounds nothing useful).
     """
 
     n_iter: np.ndarray
     converged: np.ndarray
     objective: np.ndarray
+    gap: np.ndarray
 
 
 def _method_options(entry: _Method, method: str, **given: float | bool | None
@@ -343,10 +381,14 @@ def _method_options(entry: _Method, method: str, **given: float | bool | None
         if name not in entry.options:
             raise InputError(name, f"is not an option of method={method!r} "
                                    f"(it takes {', '.join(entry.options) or 'none'})")
-        if name == "restart":
+        if name in ("restart", "adaptive_rho"):
             if not isinstance(value, (bool, np.bool_)):
                 raise InputError(name, f"must be True or False, got {value!r}")
             options[name] = bool(value)
+        elif name == "relaxation":
+            options[name] = as_float(value, name, minimum=0.0, strict=True, maximum=2.0)
+            if options[name] == 2.0:
+                raise InputError(name, "must be below 2 (ADMM diverges at 2)")
         else:
             options[name] = as_float(value, name, minimum=0.0, strict=True)
     return options
@@ -356,6 +398,7 @@ def _method_options(entry: _Method, method: str, **given: float | bool | None
 def encode(signals: ArrayLike, dictionary: ArrayLike, tau: float, *, method: str = ...,
            max_iter: int = ..., tol: float = ..., warm_start: ArrayLike | None = ...,
            step: float | None = ..., rho: float | None = ..., restart: bool | None = ...,
+           relaxation: float | None = ..., adaptive_rho: bool | None = ...,
            return_info: Literal[False] = ...) -> NDArray[np.float64]: ...
 
 
@@ -363,6 +406,7 @@ def encode(signals: ArrayLike, dictionary: ArrayLike, tau: float, *, method: str
 def encode(signals: ArrayLike, dictionary: ArrayLike, tau: float, *, method: str = ...,
            max_iter: int = ..., tol: float = ..., warm_start: ArrayLike | None = ...,
            step: float | None = ..., rho: float | None = ..., restart: bool | None = ...,
+           relaxation: float | None = ..., adaptive_rho: bool | None = ...,
            return_info: Literal[True]) -> tuple[NDArray[np.float64], EncodeInfo]: ...
 
 
@@ -378,6 +422,8 @@ def encode(
     step: float | None = None,
     rho: float | None = None,
     restart: bool | None = None,
+    relaxation: float | None = None,
+    adaptive_rho: bool | None = None,
     return_info: bool = False,
 ) -> NDArray[np.float64] | tuple[NDArray[np.float64], EncodeInfo]:
     """Lasso codes of many signals under one dictionary.
@@ -398,10 +444,10 @@ def encode(
     max_iter : int, default 500
         Iterations allowed per signal.
     tol : float, default 1e-6
-        CD/ISTA/FISTA: largest duality gap relative to the objective (a
-        certified bound on the relative objective error); ``tau = 0``:
-        gradient relative to ``max|Θᵀ y|``.  ADMM: ``eps_rel`` of the
-        residual rule.  ``0`` runs ``max_iter`` iterations.
+        Largest duality gap relative to the objective (a certified bound on
+        the relative objective error); ``tau = 0``: gradient relative to
+        ``max|Θᵀ y|``.  ADMM also stops on its residual rule at ``eps_rel =
+        tol / 100`` (a fallback).  ``0`` runs ``max_iter`` iterations.
     warm_start : array_like of shape (n_signals, n_atoms), optional
         Starting codes (ADMM: starting ``z``).  Default: zeros.  Not
         modified.
@@ -409,10 +455,16 @@ def encode(
         ISTA/FISTA only: step size, default ``1 / λ_max(Θᵀ Θ)``.  FISTA
         needs ``step <= 1 / λ_max``, ISTA ``step < 2 / λ_max``.
     rho : float, optional
-        ADMM only: penalty ``> 0``, default the mean eigenvalue of
-        ``Θᵀ Θ`` (:func:`default_rho`).
+        ADMM only: (starting) penalty ``> 0``, default the mean eigenvalue
+        of ``Θᵀ Θ`` (:func:`default_rho`).
     restart : bool, optional
         FISTA only: adaptive gradient restart, default True.
+    relaxation : float, optional
+        ADMM only: over-relaxation ``alpha`` in ``(0, 2)``, default
+        :data:`ADMM_RELAXATION` (1 is plain ADMM).
+    adaptive_rho : bool, optional
+        ADMM only: residual balancing of ``rho``, default True; False keeps
+        ``rho`` fixed.
     return_info : bool, default False
         Also return an :class:`EncodeInfo`.
 
@@ -427,8 +479,9 @@ def encode(
     InputError
         Non-finite or mis-shaped ``signals``, ``dictionary`` or
         ``warm_start``; ``tau < 0``; an unknown ``method``; an option the
-        method does not take; out-of-range ``max_iter``, ``tol``, ``step``
-        or ``rho``.  The message names the parameter.
+        method does not take; out-of-range ``max_iter``, ``tol``, ``step``,
+        ``rho`` or ``relaxation``; a ``rho`` so small that ``Θᵀ Θ + rho I``
+        is singular in floating point.  The message names the parameter.
     """
     signals, dictionary = _check_problem(signals, dictionary)
     tau = as_float(tau, "tau", minimum=0.0)
@@ -437,27 +490,19 @@ def encode(
     entry = _METHODS[method]
     max_iter = as_int(max_iter, "max_iter", minimum=1)
     tol = as_float(tol, "tol", minimum=0.0)
-    options = _method_options(entry, method, step=step, rho=rho, restart=restart)
+    options = _method_options(entry, method, step=step, rho=rho, restart=restart,
+                              relaxation=relaxation, adaptive_rho=adaptive_rho)
     shape = (signals.shape[0], dictionary.shape[1])
     if warm_start is None:
         codes = np.zeros(shape)
     else:
         # A copy: the kernels write the result into it.
         codes = _check_codes(warm_start, "warm_start", shape).copy()
-    gram = dictionary.T @ dictionary
-    batch = _Batch(
-        gram=np.ascontiguousarray(0.5 * (gram + gram.T)),
-        correlations=np.ascontiguousarray(signals @ dictionary),
-        sq_norms=np.einsum("ij,ij->i", signals, signals),
-        tau=tau,
-    )
+    batch = _Batch.of(signals, dictionary, tau)
     if shape[0] == 0:
         n_iter, converged = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     else:
         n_iter, converged = entry.run(batch, codes, tol, max_iter, **options)
     if return_info:
-        objective = np.empty(shape[0])
-        _inference_kernels.objectives(batch.gram, batch.correlations, batch.sq_norms, tau, codes,
-                                      objective)
-        return codes, EncodeInfo(n_iter=n_iter, converged=converged, objective=objective)
+        return codes, batch.report(codes, n_iter, converged)
     return codes
