@@ -64,6 +64,25 @@ of both (rows would each read their own file), as is each row job's process
 start-up (``bench/startup.py``).  The fitted results of (a) and (b) are compared
 and their largest differences printed.
 
+The 1000-unit hour (``--hour``)
+-------------------------------
+Issue 9's session of 1000 units x 1 h at 60 Hz (216,000 frames x 300 pixels) with
+each step in its own child process, as the workflow runs one job per rule: the
+parent writes the session (NWB file and arrays) to a temporary folder, and one child
+per step reads what it needs, runs the library call and reports its wall time and its
+peak RSS (``ru_maxrss`` of the child: imports, its inputs and the call, as a job's).
+``load_session`` (NWB), ``bin_units`` and ``sta_units`` (analytic null, then
+``separate_units`` of its maps) run on all units.  ``fit_ml_units`` and
+``fit_lasso_units`` run on ``--fit-units`` (2) and ``--lasso-units`` (24) units and
+are **extrapolated** as above (a second child with no unit fitted gives ``t(0)``;
+with no unit to fit, ``fit_lasso_units`` skips its lags and folds, so their copies
+and each solver call's preparation of the design count per unit there: an
+overestimate); their peak RSS is that of the subset run, so the lasso's memory is also measured on
+**all** units with one penalty per path (``lasso memory pass``: every copy, lag pair,
+fold and batch of the full run, none of its iterations).  ``--lasso-solver``
+(default per_unit, the workflow's; the population solver is the fast one for long
+recordings).
+
 Measures
 --------
 seconds: wall time (``time.perf_counter``), median over ``--repeats`` runs
@@ -97,6 +116,8 @@ Usage::
     python bench/session.py --units 1000 --hours 1 --fit-units 2 --skip lasso --compare-rows 0
     # everything in full: 1000 units x 1 h (days on one core: the lasso)
     python bench/session.py
+    # the 1000-unit hour, one child process per step, on 2 cores (about an hour)
+    python bench/session.py --hour --threads 2 --lasso-solver population
 """
 
 import argparse
@@ -144,6 +165,12 @@ def parse_arguments(argv=None):
                         help="also cProfile one unit's fit_lasso_lags (stderr)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=None, help="also write the JSON here")
+    parser.add_argument("--hour", action="store_true",
+                        help="the 1000-unit hour, one child process per step (module "
+                             "docstring); ML from --fit-units (2), lasso from "
+                             "--lasso-units (24), extrapolated")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -156,6 +183,7 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -632,7 +660,121 @@ def compare_table(result):
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------- --hour
+
+
+#: Steps of ``--hour``, each run by a child process: (step, what the table calls it).
+HOUR_STEPS = (("load", "load_session (NWB)"), ("bin", "bin_units"),
+              ("ml", "fit_ml_units"), ("lasso", "fit_lasso_units"),
+              ("lasso_memory", "fit_lasso_units, lasso memory pass (all units, 1 penalty)"),
+              ("sta", "sta_units (analytic null) + separate_units"))
+
+
+def _child_inputs(folder):
+    """What a fitting step reads: the float64 stimulus, the counts, lags and fitted units."""
+    raw = dict(np.load(folder / "session.npz"))
+    binned = dict(np.load(folder / "counts.npz"))
+    lags = session_lags(None, WINDOW, MIN_LAGS, binned["durations"], "bench")
+    eligible = np.flatnonzero(fitted_units(binned["counts"], MIN_SPIKES)[0])
+    stimulus = raw["stimulus"].reshape(raw["stimulus"].shape[0], -1).astype(np.float64)
+    return raw, binned, lags, eligible, stimulus
+
+
+def run_child(step, folder, n_units):
+    """One step of ``--hour`` in this (child) process; prints its JSON row last."""
+    folder = Path(folder)
+    info = {}
+    if step == "load":
+        row = {"recording_id": "bench", "spikes_file": str(folder / "session.nwb"),
+               "format": "nwb"}
+        start = time.perf_counter()
+        load_session(row, defaults={"min_spikes": MIN_SPIKES})
+    elif step == "bin":
+        raw = dict(np.load(folder / "session.npz"))
+        start = time.perf_counter()
+        binned = bin_units(raw["spike_times"], raw["offsets"], raw["trigger_times"])
+        seconds = time.perf_counter() - start
+        np.savez(folder / "counts.npz", counts=binned.counts, durations=binned.durations,
+                 edges=binned.edges)
+        start = time.perf_counter() - seconds
+    elif step == "sta":
+        raw, binned, _, _, stimulus = _child_inputs(folder)
+        start = time.perf_counter()
+        sta = sta_units(raw["spike_times"], raw["offsets"], binned["edges"], stimulus,
+                        null="analytic", **STA)
+        separate_units(sta.sta - sta.null_mean, CENTERING)
+    else:
+        _, binned, lags, eligible, stimulus = _child_inputs(folder)
+        fitted = np.zeros(binned["counts"].shape[1], dtype=bool)
+        fitted[eligible if step == "lasso_memory" else _spread(eligible, n_units)] = True
+        info = {"n_units_timed": int(fitted.sum()), "n_units_fitted": int(eligible.size),
+                "n_lags": int(lags.size)}
+        start = time.perf_counter()
+        if step == "ml":
+            fit_ml_units(stimulus, binned["counts"], binned["durations"], lags,
+                         fitted=fitted, **ML)
+        else:
+            settings = dict(LASSO, n_lambdas=1) if step == "lasso_memory" else LASSO
+            fit_lasso_units(stimulus, binned["counts"], binned["durations"], lags,
+                            fitted=fitted, solver=ARGUMENTS.lasso_solver, **settings)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"step": step, "seconds": seconds, "peak_rss_mb": peak, **info}))
+
+
+def _child(step, folder, n_units=0):
+    """Run ``run_child`` in a fresh interpreter; its JSON row."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--data",
+               str(folder), "--units", str(n_units), "--threads", str(ARGUMENTS.threads),
+               "--lasso-solver", ARGUMENTS.lasso_solver]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"--hour step {step} failed:\n{done.stderr[-3000:]}")
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"    {step:<14} {n_units:5d} units {row['seconds']:10.1f} s "
+          f"{row['peak_rss_mb']:8.0f} MB", file=sys.stderr, flush=True)
+    return row
+
+
+def hour_steps(raw):
+    """``--hour``: every step in a child process; rows as part 1's (module docstring)."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-hour-") as folder:
+        folder = Path(folder)
+        spike_times, offsets = concatenated(raw)
+        np.savez(folder / "session.npz", stimulus=raw["stimulus"], spike_times=spike_times,
+                 offsets=offsets, trigger_times=raw["trigger_times"])
+        start = time.perf_counter()
+        write_nwb_session(folder / "session.nwb", unit_ids=raw["unit_ids"],
+                          spike_trains=raw["spike_times"], stimulus_frames=raw["stimulus"],
+                          frame_times=raw["trigger_times"], identifier="bench-hour")
+        rows.append({"step": "write_nwb_session (setup)", "seconds": time.perf_counter() - start,
+                     "peak_rss_mb": float("nan"), "added_rss_mb": float("nan")})
+        subsets = {"ml": ARGUMENTS.fit_units, "lasso": ARGUMENTS.lasso_units}
+        for step, label in HOUR_STEPS:
+            row = _child(step, folder, subsets.get(step, 0))
+            if step in subsets:
+                shared = _child(step, folder, 0)
+                n_all, n_timed = row["n_units_fitted"], row["n_units_timed"]
+                per_unit = max(row["seconds"] - shared["seconds"], 0.0) / max(n_timed, 1)
+                row.update(seconds_timed=row["seconds"], seconds_shared=shared["seconds"],
+                           seconds=shared["seconds"] + per_unit * n_all,
+                           extrapolated_units=n_timed < n_all)
+            row.update(step=label, added_rss_mb=float("nan"))
+            rows.append(row)
+    return rows
+
+
 def main():
+    if ARGUMENTS.child:
+        run_child(ARGUMENTS.child, ARGUMENTS.data, ARGUMENTS.units)
+        return
+    if ARGUMENTS.hour:
+        for key, value in {"units": 1000, "hours": [1.0], "rate": 60.0, "fit_units": 2,
+                           "lasso_units": 24, "compare_rows": 0}.items():
+            if getattr(ARGUMENTS, key) is None:
+                setattr(ARGUMENTS, key, value)
+        ARGUMENTS.no_steps = True
     quick = ARGUMENTS.quick
     if quick:
         defaults = {"units": 20, "hours": [2 / 60], "rate": 20.0, "repeats": 3,
@@ -664,9 +806,21 @@ def main():
                        seed=ARGUMENTS.seed)
     results["generate_seconds"] = time.perf_counter() - start
     print(f"  generated in {results['generate_seconds']:.1f} s", file=sys.stderr, flush=True)
-    warm_up()
+    if not ARGUMENTS.hour:
+        warm_up()
 
     text = []
+    if ARGUMENTS.hour:
+        steps = hour_steps(raw)
+        info = {"n_frames": int(raw["trigger_times"].size), "n_units": int(ARGUMENTS.units),
+                "n_fitted": int(next((row["n_units_fitted"] for row in steps
+                                      if "n_units_fitted" in row), 0)),
+                "lags": list(range(next((row["n_lags"] for row in steps if "n_lags" in row),
+                                        0))),
+                "n_spikes": int(sum(train.size for train in raw["spike_times"]))}
+        results["durations"].append({"hours": hours[-1], "info": info, "steps": steps})
+        text.append(steps_table(results["durations"]).replace(
+            "VmHWM per step", "ru_maxrss of the step's own process"))
     if not ARGUMENTS.no_steps:
         for duration, n_frames in zip(hours, frames):
             print(f"  {duration * 60:.3g} min ({n_frames:,} frames):", file=sys.stderr,

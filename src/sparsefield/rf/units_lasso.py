@@ -256,11 +256,13 @@ def _held_out_gain(design: Floats, counts: Floats, durations: Floats, weights: F
 #: How the units' paths at one lag are fitted: "per_unit" (each unit's
 #: :func:`lasso_path`, warm-started along its grid) or "population" (one
 #: :func:`lasso_path_population` call; it falls back to per_unit when its shared metric
-#: does not converge).  Which is faster depends on how strongly the stimulus modulates
-#: the rates, not on the number of units: the shared metric is a good Hessian model
-#: for weak modulation (bench/rf_lasso.py, 1000 neurons: population 16x faster) and a
-#: poor one for strong modulation (the default simulated session, 33 units x 4000
-#: frames x 300 pixels at one lag: per_unit 2.6 s, population 16 s).
+#: does not converge).  The shared metric is a good Hessian model for weak modulation
+#: (bench/rf_lasso.py, 1000 neurons: population 16x faster) and a poorer one for
+#: strong modulation, where the population solver hands units over to exact Newton
+#: (the default simulated session, 33 units x 4000 frames x 300 pixels at one lag,
+#: one thread: per_unit 3.4 s, population 2.0 s; 37 units x 6000 frames at 60 Hz, lags
+#: 0-2: per_unit 120 s, population 69 s; lasso_population's docstring).  per_unit
+#: stays the default: its results do not depend on the other units of the call.
 UNIT_SOLVERS = ("per_unit", "population")
 
 
