@@ -67,7 +67,8 @@ def energy_distance(x: ArrayLike, y: ArrayLike, *, unbiased: bool = True) -> flo
 
 def _within(distances: NDArray[np.float64], picks: NDArray[np.intp] | None) -> float:
     """Mean distance over pairs of distinct points (of distinct original indices
-    ``picks`` in a resample); 0 without such a pair."""
+    ``picks`` in a resample); 0 without such a pair.
+    """
     if picks is None:
         picks = np.arange(distances.shape[0])
     distinct = picks[:, None] != picks[None, :]
@@ -112,8 +113,8 @@ def energy_distance_interval(x: ArrayLike, y: ArrayLike, *, n_bootstrap: int = N
     rng = np.random.default_rng(seed)
     draws = np.empty(n_bootstrap)
     for index in range(n_bootstrap):
-        pick_x = rng.integers(0, x.shape[0], x.shape[0])
-        pick_y = rng.integers(0, y.shape[0], y.shape[0])
+        pick_x: NDArray[np.intp] = rng.integers(0, x.shape[0], size=(x.shape[0],))
+        pick_y: NDArray[np.intp] = rng.integers(0, y.shape[0], size=(y.shape[0],))
         draws[index] = _energy(between[np.ix_(pick_x, pick_y)],
                                within_x[np.ix_(pick_x, pick_x)],
                                within_y[np.ix_(pick_y, pick_y)], pick_x, pick_y)

@@ -278,7 +278,8 @@ def _table(fits: Any, dims: int, ids: NDArray[np.int64], epoch: NDArray[np.int64
            frame_shape: tuple[int, int], r2_threshold: float, pixel_size_deg: float | None,
            seed: int, why: NDArray[np.object_]) -> GaborTable:
     """A :class:`GaborTable` from 2-D fits, 1-D fits or none (``dims`` 0); ``why``
-    (n_maps,) overrides the fits' reason where it is not empty."""
+    (n_maps,) overrides the fits' reason where it is not empty.
+    """
     r2_threshold = as_float(r2_threshold, "r2_threshold", minimum=0.0, maximum=1.0)
     size = np.nan if pixel_size_deg is None else as_float(pixel_size_deg, "pixel_size_deg",
                                                             minimum=0.0, strict=True)
