@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
 from sparsefield.errors import InputError
@@ -90,7 +92,10 @@ def gabor_comparison_figure(measured: GaborTable, learned: Mapping[str, GaborTab
             for axes in panels[:3]:
                 axes.set_ylabel("share of maps")
             panels[3].set_ylabel("n_y = σy·f")
-    grid[3, 0].legend(loc="upper right")
+    handles = [Patch(color=ATOM_COLOUR, label="learned atoms (well fitted; dots)"),
+               Line2D([], [], color=UNIT_COLOUR, marker="x", linewidth=1.5,
+                      label="measured units (well fitted; crosses)")]
+    figure.legend(handles=handles, loc="outside lower center", ncols=2)
     figure.suptitle(f"{title}\n{len(units)}/{len(measured)} units well fitted (red) "
                     "over each run's well-fitted atoms (grey)".lstrip())
     return figure
@@ -112,10 +117,8 @@ def _histogram(axes: Axes, units: NDArray[np.float64], atoms: NDArray[np.float64
 
 def _ringach(axes: Axes, units: GaborTable, atoms: GaborTable, limit: float) -> None:
     """The (n_x, n_y) plane: atoms as grey dots, units as red crosses on top."""
-    axes.scatter(atoms.n_x, atoms.n_y, s=6, color=ATOM_COLOUR, linewidths=0,
-                 label=f"atoms ({len(atoms)})")
-    axes.scatter(units.n_x, units.n_y, s=18, color=UNIT_COLOUR, marker="x", linewidths=1.0,
-                 label=f"units ({len(units)})")
+    axes.scatter(atoms.n_x, atoms.n_y, s=6, color=ATOM_COLOUR, linewidths=0)
+    axes.scatter(units.n_x, units.n_y, s=18, color=UNIT_COLOUR, marker="x", linewidths=1.0)
     axes.set_xlim(0.0, limit)
     axes.set_ylim(0.0, limit)
     axes.set_aspect("equal")
