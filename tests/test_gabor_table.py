@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from scipy import stats
+from test_plots_geometry import assert_clean_layout
 
 from sparsefield.errors import InputError
 from sparsefield.gabor_compare import (
@@ -214,14 +215,18 @@ def test_comparison_rows_and_page_with_one_unit_and_with_300(n_units):
     measured = _fake_table(n_units, rng)
     learned = {"none-J1-fista": _fake_table(50, rng, epoch=10),
                "bdm-J4-fista": _fake_table(40, rng, epoch=10)}
+    learned.update({f"{scheme}-J4-{solver}": _fake_table(256, rng, epoch=10)
+                    for scheme in ("brm", "dense") for solver in ("fista", "admm")})
     rows = comparison_rows(measured, learned, n_bootstrap=100, seed=0)
     assert [row["run"] for row in rows] == list(learned)
     assert rows[1]["scheme"] == "bdm" and rows[0]["n_units_well_fitted"] == n_units
+    assert rows[2]["n_atoms"] == 256
     for row in rows:
         assert row["energy_low"] <= row["energy_distance"] <= row["energy_high"]
         assert np.isfinite(row["energy_distance"])
     assert ringach_points(measured).shape == (n_units, 2)
-    figure = gabor_comparison_figure(measured, learned, rows, title="sim")
+    figure = assert_clean_layout(lambda: gabor_comparison_figure(measured, learned, rows,
+                                                                 title="sim"))
     assert len(figure.axes) == 4 * len(learned)
     with pytest.raises(InputError, match="rows"):
         gabor_comparison_figure(measured, learned, rows[::-1])

@@ -86,3 +86,15 @@ def test_a_bad_gabor_value_is_refused_naming_the_key(workflow_copy, settings, ke
     result = run_snakemake(workflow_copy, "-n", "--configfile", write_config(workflow_copy, settings))
     assert result.returncode != 0
     assert key in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value, ok", [("0.1", True), ("-0.5", False), ("wide", False)])
+def test_the_sheet_s_pixel_size_is_checked(workflow_copy, value, ok):
+    sheet = (workflow_copy / "config/recordings.tsv").read_text().splitlines()
+    sheet[0] += "\tpixel_size_deg"
+    sheet[1:] = [line + f"\t{value}" for line in sheet[1:]]
+    (workflow_copy / "config/sheet.tsv").write_text("\n".join(sheet) + "\n")
+    result = run_snakemake(workflow_copy, "-n", "--config", "recordings=config/sheet.tsv")
+    assert (result.returncode == 0) == ok, result.stdout[-2000:] + result.stderr[-2000:]
+    if not ok:
+        assert "pixel_size_deg" in result.stdout + result.stderr
