@@ -32,7 +32,7 @@ ATOM_COLOUR = "0.55"
 #: last bin).
 ORIENTATION_BINS = np.linspace(0.0, 180.0, 13)
 FREQUENCY_BINS = np.linspace(0.0, 0.5, 11)
-ASPECT_BINS = np.linspace(0.0, 3.0, 13)
+ASPECT_BINS = np.linspace(0.0, 8.0, 17)
 #: Smallest upper limit of the (n_x, n_y) axes.
 RINGACH_LIMIT = 1.0
 
@@ -97,7 +97,8 @@ def gabor_comparison_figure(measured: GaborTable, learned: Mapping[str, GaborTab
                       label="measured units (well fitted; crosses)")]
     figure.legend(handles=handles, loc="outside lower center", ncols=2)
     figure.suptitle(f"{title}\n{len(units)}/{len(measured)} units well fitted (red) "
-                    "over each run's well-fitted atoms (grey)".lstrip())
+                    "over each run's well-fitted atoms (grey); E: energy distance of "
+                    "(n_x, n_y), 95 % bootstrap interval".lstrip())
     return figure
 
 
@@ -135,10 +136,12 @@ def _ringach_limit(tables: Sequence[GaborTable]) -> float:
 
 
 def _energy_text(row: Mapping[str, Any]) -> str:
-    """``energy distance 0.12 [0.05, 0.30]`` (``n/a`` without both samples)."""
+    """``E 0.12 [0.05, 0.30]``, the energy distance and its interval (``n/a`` without
+    both samples).
+    """
     distance = row["energy_distance"]
     if not np.isfinite(distance):
-        return "energy distance n/a"
+        return "E n/a"
     if np.isfinite(row["energy_low"]):
-        return f"energy distance {distance:.2f} [{row['energy_low']:.2f}, {row['energy_high']:.2f}]"
-    return f"energy distance {distance:.2f}"
+        return f"E {distance:.2f} [{row['energy_low']:.2f}, {row['energy_high']:.2f}]"
+    return f"E {distance:.2f}"
