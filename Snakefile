@@ -23,6 +23,7 @@ include: "workflow/rules/rf.smk"
 include: "workflow/rules/lasso.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/sparse.smk"
+include: "workflow/rules/gabor.smk"
 include: "workflow/rules/provenance.smk"
 
 

@@ -82,3 +82,14 @@ def test_every_figure_is_written_without_layout_warnings(geometry_run, name):
             text = log.read_text()
             assert "constrained_layout not applied" not in text, log
             assert "UserWarning" not in text, (log, text[-2000:])
+
+
+def test_gabor_fits_follow_the_geometry(geometry_run):
+    # bars: the 1-D fit along the bars (a Gaussian unit: no carrier); full field: flagged
+    bars = pd.read_csv(geometry_run / "results/bars60/units.tsv", sep="\t",
+                       keep_default_na=False, na_values=[""]).iloc[0]
+    assert bars["gabor_model"] == "gaussian" and pd.isna(bars["gabor_flag"]), bars.to_dict()
+    assert np.isnan(bars["gabor_orientation_deg"])
+    flicker = pd.read_csv(geometry_run / "results/flicker120/units.tsv", sep="\t",
+                          keep_default_na=False, na_values=[""]).iloc[0]
+    assert flicker["gabor_model"] == "none" and "full-field" in flicker["gabor_flag"]

@@ -3,7 +3,9 @@ file and read back through the NWB reader like a lab's file, is recovered unit b
 
 Every unit with >= 1000 spikes: lasso spatial map correlates >= 0.9 with the truth and
 its centre lies within 1 pixel of the model's; units under the spike minimum are flagged
-(fitted false, why) and the session completes.  About 2-3 minutes on 2 cores.
+(fitted false, why) and the session completes; the Gabor fits of the lasso maps recover
+the Gabor units' orientation and spatial frequency (and the default sim_gabor neuron's)
+and choose the Gaussian model for centre-surround units.  About 2-3 minutes on 2 cores.
 """
 
 import numpy as np
@@ -19,7 +21,8 @@ pytestmark = pytest.mark.workflow
 def default_session(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("default_session"))
     settings = {"sparse": {"enabled": False}}
-    result = run_snakemake(workdir, "results/sim_session/units.tsv", "--configfile",
+    result = run_snakemake(workdir, "results/sim_session/units.tsv",
+                           "results/sim_gabor/units.tsv", "--configfile",
                            write_config(workdir, settings))
     assert result.returncode == 0, result.stderr[-4000:]
     return workdir
@@ -57,3 +60,26 @@ def test_sparse_units_are_flagged_and_not_fitted(default_session):
     log = (default_session / "logs/summarise_recording/sim_session.log").read_text()
     for unit in sparse["unit_id"]:
         assert f"unit {unit} not fitted" in log
+
+
+def test_gabor_fits_recover_the_simulated_gabors_and_choose_gaussians_for_the_rest(
+        default_session):
+    units = pd.read_csv(default_session / "results/sim_session/units.tsv", sep="\t")
+    with np.load(default_session / "results/simulated/sim_session/truth.npz") as truth:
+        kinds = {int(unit): str(truth[f"u{unit}_model_kind"]) for unit in truth["unit_ids"]}
+    fitted = units[units["fitted"].astype(bool)]
+    gabors = fitted[fitted["unit_id"].map(kinds) == "gabor"]
+    assert len(gabors) >= 7
+    worst = gabors[["unit_id", "truth_gabor_orientation_error_deg",
+                    "truth_gabor_sf_relative_error"]].to_dict("records")
+    assert (gabors["gabor_model"] == "gabor").all(), worst
+    assert (gabors["truth_gabor_orientation_error_deg"] <= 10.0).all(), worst
+    assert (gabors["truth_gabor_sf_relative_error"].abs() <= 0.1).all(), worst
+    surround = fitted[fitted["unit_id"].map(kinds) == "center_surround"]
+    assert len(surround) >= 20
+    assert (surround["gabor_model"] == "gaussian").all(), surround[
+        ["unit_id", "gabor_model", "gabor_r2"]].to_dict("records")
+    single = pd.read_csv(default_session / "results/sim_gabor/units.tsv", sep="\t").iloc[0]
+    assert single["gabor_model"] == "gabor" and single["gabor_well_fitted"]
+    assert single["truth_gabor_orientation_error_deg"] <= 10.0
+    assert abs(single["truth_gabor_sf_relative_error"]) <= 0.1

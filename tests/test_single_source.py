@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sparsefield import gabor, gabor_compare, gabor_table
 from sparsefield.errors import InputError
 from sparsefield.io import plausibility, recording, session_row
 from sparsefield.plots import atoms as plots_atoms
@@ -549,6 +550,24 @@ DEFAULT_SOURCES = {
        for key in ("frame_interval", "rate", "constant_pixels", "max_time_error")},
     "sessions.units_per_job": NoLibraryDefault(
         _REQUIRED.format("sparsefield.rf.units.unit_chunks")),
+    # gabor: workflow/scripts/fit_gabor_units.py, fit_gabor_atoms.py, gabor_comparison.py
+    "gabor.n_orientations": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms,
+                                  gabor.fit_gabors), "n_orientations"),
+    "gabor.n_frequencies": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms,
+                                 gabor.fit_gabors), "n_frequencies"),
+    "gabor.n_frequencies_1d": (param(gabor_table.fit_unit_maps, "n_frequencies_1d"),
+                               param(gabor.fit_gabors_1d, "n_frequencies")),
+    "gabor.bic_margin": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms,
+                              gabor.fit_gabors, gabor.fit_gabors_1d), "bic_margin"),
+    "gabor.r2_threshold": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms), "r2_threshold")
+    + (param(gabor.GaborFits.well_fitted, "min_r2"),
+       const(gabor_table.R2_THRESHOLD, "sparsefield.gabor_table.R2_THRESHOLD")),
+    "gabor.epochs_every": (param(gabor_table.fit_atoms, "epochs_every"),),
+    "gabor.n_bootstrap": (param(gabor_compare.energy_distance_interval, "n_bootstrap"),
+                          param(gabor_compare.comparison_rows, "n_bootstrap")),
+    "gabor.seed": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms,
+                        gabor_compare.energy_distance_interval, gabor_compare.comparison_rows),
+                       "seed"),
     # sparse.images, sparse.patches: workflow/scripts/sparse_patches.py
     "sparse.enabled": NoLibraryDefault("whether the workflow runs the branch"),
     "sparse.images.source": NoLibraryDefault(_REQUIRED.format("load_images")),

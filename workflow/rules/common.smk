@@ -159,15 +159,17 @@ def frame_shape_of(recording):
 
 def session_figures(recording):
     """Session figure paths of one recording; the mosaic of RF centres only for 2-D
-    stimuli (bars and full field have no second dimension to tile)."""
+    stimuli (bars and full field have no second dimension to tile), and the comparison
+    of Gabor fits with the learned atoms (workflow/rules/gabor.smk) only for 2-D stimuli
+    with the sparse-coding branch enabled."""
     checkpoints.summarise_recording.get(recording=recording)
     grid = min(frame_shape_of(recording)) > 1
     fmt = config["figures"]["format"]
-    return [
-        RF_FIGURE.format(name=name, format=fmt).format(recording=recording)
-        for name in SESSION_FIGURES
-        if name != "mosaic" or grid
-    ]
+    names = [name for name in SESSION_FIGURES if name != "mosaic" or grid]
+    if grid and config["sparse"]["enabled"]:
+        names.append("gabor_comparison")
+    return [RF_FIGURE.format(name=name, format=fmt).format(recording=recording)
+            for name in names]
 
 
 def figure_units(table, per_unit):

@@ -147,6 +147,7 @@ checkpoint summarise_recording:
         sta_separation="results/{recording}/sta_separation.npz",
         lasso="results/{recording}/lasso_fit.npz",
         lasso_separation="results/{recording}/lasso_separation.npz",
+        gabor="results/{recording}/gabor.npz",
     output:
         "results/{recording}/units.tsv",
     log:

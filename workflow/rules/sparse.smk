@@ -73,7 +73,8 @@ rule learn_dictionary:
 
 rule summarise_sparse:
     input:
-        expand("results/sparse/{run}/dictionary.npz", run=SPARSE_RUNS),
+        runs=expand("results/sparse/{run}/dictionary.npz", run=SPARSE_RUNS),
+        gabor=expand("results/sparse/{run}/gabor.npz", run=SPARSE_RUNS),
     output:
         "results/sparse/summary.tsv",
     log:

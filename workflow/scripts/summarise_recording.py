@@ -1,4 +1,5 @@
-"""One row of summary numbers per unit of a session, with truth metrics when simulated."""
+"""One row of summary numbers per unit of a session, with its Gabor fit and truth metrics
+when simulated."""
 from _common import load, start
 
 start(snakemake)
@@ -8,10 +9,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from sparsefield.gabor_table import GaborTable, unit_columns
 from sparsefield.io.session import Session
 from sparsefield.rf.binning import UnitCounts
 from sparsefield.rf.separation import UnitsSeparation
-from sparsefield.rf.summary import FLAG_MEANINGS, unit_table
+from sparsefield.rf.summary import FLAG_MEANINGS, truth_of_unit, unit_table
 from sparsefield.rf.units_lasso import UnitsLasso
 from sparsefield.rf.units_ml import UnitsML
 from sparsefield.rf.units_sta import UnitsSTA
@@ -32,7 +34,11 @@ rows = unit_table(
     load(UnitsSeparation, snakemake.input.lasso_separation),
     truth=truth,
 )
+unit_truths = None if truth is None else {
+    int(unit_id): truth_of_unit(truth, unit_id) for unit_id in session.unit_ids.tolist()}
+gabor = unit_columns(load(GaborTable, snakemake.input.gabor), unit_truths)
 for row in rows:
+    row.update(gabor[row["unit_id"]])
     if not row["fitted"]:
         logging.warning("unit %d not fitted: %s", row["unit_id"], row["why"])
     for flag in row.get("flags", "").split():
