@@ -14,6 +14,7 @@ from sparsefield.rf.separation import UnitsSeparation
 from sparsefield.rf.summary import FLAG_MEANINGS, unit_table
 from sparsefield.rf.units_lasso import UnitsLasso
 from sparsefield.rf.units_ml import UnitsML
+from sparsefield.rf.units_scores import UnitsScores
 from sparsefield.rf.units_sta import UnitsSTA
 
 session = load(Session, snakemake.input.recording)
@@ -31,6 +32,8 @@ rows = unit_table(
     load(UnitsLasso, snakemake.input.lasso),
     load(UnitsSeparation, snakemake.input.lasso_separation),
     truth=truth,
+    models=(load(UnitsScores, snakemake.input.models) if "models" in snakemake.input.keys()
+            else None),
 )
 for row in rows:
     if not row["fitted"]:

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from sparsefield._checks import as_float, as_int
 from sparsefield._npz import NpzMixin
-from sparsefield.errors import InputError
+from sparsefield.errors import FitError, InputError
 from sparsefield.rf.binning import check_trial_starts
 from sparsefield.rf.model_predictions import (
     JOINT_FITS,
@@ -86,13 +86,17 @@ class UnitsScores(NpzMixin):
     truth_fold_bits_per_spike : ndarray of shape (n_units, n_folds)
     why : ndarray of shape (n_units,), str
         Why a unit was not scored; "" for the others.
+    notes : ndarray of shape (n_units,), str
+        The fits of a scored unit that did not converge on some block (its estimate
+        then has no score, NaN), e.g. an ML fit without a finite optimum on few
+        spikes; "" when every fit converged.
     """
 
     #: Fields with a leading units axis (the rest are shared by every unit).
     UNIT_FIELDS = ("unit_ids", "scored", "bits_per_spike", "pseudo_r2", "fold_bits_per_spike",
                    "fold_pseudo_r2", "fold_n_spikes", "best", "ml_lag", "lasso_lag",
                    "truth_bits_per_spike", "truth_pseudo_r2", "truth_fold_bits_per_spike",
-                   "why")
+                   "why", "notes")
 
     estimates: np.ndarray
     fold_frames: np.ndarray
@@ -112,6 +116,7 @@ class UnitsScores(NpzMixin):
     truth_pseudo_r2: np.ndarray
     truth_fold_bits_per_spike: np.ndarray
     why: np.ndarray
+    notes: np.ndarray
 
     @property
     def n_units(self) -> int:
@@ -172,17 +177,31 @@ def _unit_why(counts: Floats, rows: ScoredRows) -> str:
     return ""
 
 
+def _predict(function: Any, notes: list[str], name: str, *args: Any,
+             **kwargs: Any) -> Floats | None:
+    """``function(*args, **kwargs)``, or None with the failure noted when a fit does not
+    converge (e.g. an ML fit without a finite optimum on a block's training frames).
+    """
+    try:
+        return np.asarray(function(*args, **kwargs), dtype=np.float64)
+    except FitError as error:
+        notes.append(f"{name}: {error}")
+        return None
+
+
 def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
-                 options: dict[str, Any], names: list[str]) -> Floats:
+                 options: dict[str, Any]) -> tuple[Floats, list[list[str]]]:
     """Held-out expected counts of every estimate but the baseline, of the units given.
 
     ``counts`` (n_rows, n_units); ``lags`` holds the units' ``ml_lag``, ``lasso_lag``,
     ``lasso_penalty``; returns (n_units, n_estimates - 1, n_rows), in :data:`ESTIMATES`
-    order after the baseline.  Blocks outside, units inside: one training copy of the
-    joint design at a time.
+    order after the baseline (NaN where a fit did not converge), and each unit's notes
+    of such failures.  Blocks outside, units inside: one training copy of the joint
+    design at a time.
     """
     n_units = counts.shape[1]
-    predicted = np.empty((n_units, len(ESTIMATES) - 1, rows.frames.size))
+    predicted = np.full((n_units, len(ESTIMATES) - 1, rows.frames.size), np.nan)
+    notes: list[list[str]] = [[] for _ in range(n_units)]
     rank1 = options["joint_fit"] == "rank1"
     joint = {"fit": options["joint_fit"], "alpha": options["joint_alpha"],
              "max_iter": options["joint_max_iter"] if rank1 else 100, "tol": options["tol"]}
@@ -191,19 +210,23 @@ def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
         training = training_design(rows, fold)
         for unit in range(n_units):
             unit_counts = counts[:, unit]
-            where = f"{names[unit]}: block {fold} of the held-out scores"
-            predicted[unit, 0, start:stop] = predict_ml(
-                rows, unit_counts, fold, int(lags["ml_lag"][unit]), max_iter=options["max_iter"],
-                tol=options["ml_tol"], label=f"{where}: ML fit")
-            predicted[unit, 1, start:stop] = predict_lasso(
-                rows, unit_counts, fold, int(lags["lasso_lag"][unit]),
-                float(lags["lasso_penalty"][unit]), tol=options["lasso_tol"],
-                label=f"{where}: lasso fit")
-            predicted[unit, 2, start:stop] = predict_sta_ln(rows, unit_counts, fold)
-            predicted[unit, 3, start:stop] = predict_joint(
-                rows, training, unit_counts, fold, window_sta(rows, unit_counts, fold),
-                label=f"{where}: joint GLM", **joint)
-    return predicted
+            where = f"block {fold}"
+            results = (
+                _predict(predict_ml, notes[unit], "ml", rows, unit_counts, fold,
+                         int(lags["ml_lag"][unit]), max_iter=options["max_iter"],
+                         tol=options["ml_tol"], label=f"{where}: ML fit (rf.max_iter, rf.tol)"),
+                _predict(predict_lasso, notes[unit], "lasso", rows, unit_counts, fold,
+                         int(lags["lasso_lag"][unit]), float(lags["lasso_penalty"][unit]),
+                         tol=options["lasso_tol"], label=f"{where}: lasso fit (lasso.tol)"),
+                _predict(predict_sta_ln, notes[unit], "sta_ln", rows, unit_counts, fold),
+                _predict(predict_joint, notes[unit], "joint", rows, training, unit_counts, fold,
+                         window_sta(rows, unit_counts, fold),
+                         label=f"{where}: joint GLM (models.joint)", **joint),
+            )
+            for index, expected in enumerate(results):
+                if expected is not None:
+                    predicted[unit, index, start:stop] = expected
+    return predicted, notes
 
 
 def _scores(rows: ScoredRows, counts: Floats, expected: Floats) -> BlockScores:
@@ -262,22 +285,20 @@ def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
     ------
     InputError
         Bad data or options (naming the argument), too many blocks.
-    FitError
-        A refit did not converge (naming the unit, block and estimate).
     """
     stimulus, counts, durations = check_data(stimulus, counts, durations, "stimulus",
                                              counts_ndim=2)
     n_folds, joint_alpha, joint_max_iter, tol = _check_options(
         n_folds, joint_fit, joint_alpha, joint_max_iter, tol)
     n_units = counts.shape[1]
-    names = unit_names(unit_ids, n_units)
+    unit_names(unit_ids, n_units)  # one id per unit
     starts = check_trial_starts(trial_starts, stimulus.shape[0])
     rows = scored_rows(stimulus, durations, as_int(max_lag, "max_lag", 0), n_folds, starts,
                        as_int(joint_bases, "joint_bases", 0))
     row_counts = np.ascontiguousarray(counts[rows.frames])
     why = ["" if fitted else "not fitted (units.tsv says why)"
            for fitted in np.asarray(choices["fitted"], dtype=bool)]
-    for unit in np.flatnonzero(choices["fitted"]):
+    for unit in np.flatnonzero(choices["fitted"]).tolist():
         why[unit] = _unit_why(row_counts[:, unit], rows)
     scored = np.array([not reason for reason in why], dtype=bool)
     options = {"max_iter": 1000, "ml_tol": 1e-8, "lasso_tol": 1e-7, **(fit_options or {}),
@@ -285,18 +306,22 @@ def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
                "joint_max_iter": joint_max_iter, "tol": tol}
     units = np.flatnonzero(scored)
     with threadpool_limits(limits=1, user_api="blas"):
-        predicted = _predictions(rows, row_counts[:, units],
-                                 {key: np.asarray(choices[key])[units]
-                                  for key in ("ml_lag", "lasso_lag", "lasso_penalty")},
-                                 options, [names[unit] for unit in units])
+        predicted, notes = _predictions(
+            rows, row_counts[:, units],
+            {key: np.asarray(choices[key])[units]
+             for key in ("ml_lag", "lasso_lag", "lasso_penalty")}, options)
     truth_rows = None if truth is None else np.asarray(truth, dtype=np.float64)[rows.frames]
+    all_notes = [""] * n_units
+    for position, unit in enumerate(units.tolist()):
+        all_notes[unit] = "; ".join(notes[position])
     return _collect(rows, row_counts, units, predicted, truth_rows, choices, scored, why,
-                    unit_ids, joint_fit)
+                    all_notes, unit_ids, joint_fit)
 
 
 def _collect(rows: ScoredRows, counts: Floats, units: NDArray[np.intp], predicted: Floats,
              truth: Floats | None, choices: dict[str, NDArray[Any]], scored: NDArray[np.bool_],
-             why: list[str], unit_ids: ArrayLike | None, joint_fit: str) -> UnitsScores:
+             why: list[str], notes: list[str], unit_ids: ArrayLike | None,
+             joint_fit: str) -> UnitsScores:
     """Score the held-out predictions of the scored ``units`` into :class:`UnitsScores`."""
     n_units, n_estimates = counts.shape[1], len(ESTIMATES)
     n_folds = rows.fold_edges.size - 1
@@ -313,8 +338,11 @@ def _collect(rows: ScoredRows, counts: Floats, units: NDArray[np.intp], predicte
         baseline = blocked_scores(constant_rate(unit_counts, rows.durations), unit_counts,
                                   rows.durations, fold_edges=rows.fold_edges)
         results = [baseline] + [_scores(rows, unit_counts, expected)
+                                if np.all(np.isfinite(expected)) else None
                                 for expected in predicted[position]]
         for index, result in enumerate(results):
+            if result is None:  # a fit that did not converge on some block: no score
+                continue
             bits[unit, index], r2[unit, index] = result.bits_per_spike, result.pseudo_r2
             fold_bits[unit, index] = result.fold_bits_per_spike
             fold_r2[unit, index] = result.fold_pseudo_r2
@@ -335,7 +363,7 @@ def _collect(rows: ScoredRows, counts: Floats, units: NDArray[np.intp], predicte
         fold_pseudo_r2=fold_r2, fold_n_spikes=fold_spikes, best=np.array(best, dtype=str),
         ml_lag=lags["ml_lag"], lasso_lag=lags["lasso_lag"], truth_bits_per_spike=truth_bits,
         truth_pseudo_r2=truth_r2, truth_fold_bits_per_spike=truth_fold,
-        why=why_array(why))
+        why=why_array(why), notes=why_array(notes))
 
 
 def truth_expected(truth: Mapping[str, Any], unit_ids: ArrayLike, stimulus: ArrayLike,
@@ -385,7 +413,8 @@ def score_columns(scores: UnitsScores, index: int) -> dict[str, Any]:
     -------
     dict
         ``bits_per_spike_<estimate>`` and ``pseudo_r2_<estimate>`` for each of
-        :data:`ESTIMATES`, ``best_model``, and, with a truth,
+        :data:`ESTIMATES`, ``best_model``, ``models_notes`` when a fit did not
+        converge (its estimate's scores are then NaN), and, with a truth,
         ``bits_per_spike_truth`` and ``pseudo_r2_truth``; empty for a unit not scored.
     """
     if not scores.scored[index]:
@@ -395,6 +424,8 @@ def score_columns(scores: UnitsScores, index: int) -> dict[str, Any]:
         row[f"bits_per_spike_{name}"] = float(scores.bits_per_spike[index, position])
         row[f"pseudo_r2_{name}"] = float(scores.pseudo_r2[index, position])
     row["best_model"] = str(scores.best[index])
+    if scores.notes[index]:
+        row["models_notes"] = str(scores.notes[index])
     if np.isfinite(scores.truth_bits_per_spike[index]):
         row["bits_per_spike_truth"] = float(scores.truth_bits_per_spike[index])
         row["pseudo_r2_truth"] = float(scores.truth_pseudo_r2[index])
