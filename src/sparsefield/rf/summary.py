@@ -311,7 +311,6 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
         (:func:`sparsefield.rf.units_scores.score_columns`: ``bits_per_spike_<estimate>``,
         ``pseudo_r2_<estimate>``, ``best_model``, ``bits_per_spike_truth``...).
     """
-    from sparsefield.rf.metrics import recovery_metrics, separation_metrics
     from sparsefield.rf.shape import moment_fit
     from sparsefield.rf.units_scores import score_columns
 
@@ -361,19 +360,30 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
             row.update(score_columns(models, index))
         unit_truth = truth_of_unit(truth, unit_id) if truth is not None else None
         if unit_truth is not None:
-            metrics = recovery_metrics(unit_truth, unit_ml, ml_separation.temporal[index],
-                                       sta_separation.spatial[index],
-                                       sta_separation.temporal[index], unit_sta.taus)
-            for key, value in separation_metrics(unit_truth, unit_lasso.lags,
-                                                 lasso_separation.unit(index)).items():
-                metrics[f"lasso_{key}"] = value
-            if "model_center_row" in unit_truth and "rf_centre_row" in row:
-                metrics["centre_error_px"] = float(np.hypot(
-                    row["rf_centre_row"] - float(unit_truth["model_center_row"]),
-                    row["rf_centre_col"] - float(unit_truth["model_center_col"])))
-            row.update({f"truth_{key}": value for key, value in metrics.items()})
+            row.update(_truth_columns(unit_truth, row, index, unit_ml, unit_sta, unit_lasso,
+                                      ml_separation, sta_separation, lasso_separation))
         rows.append(row)
     return rows
+
+
+def _truth_columns(unit_truth: Mapping[str, Any], row: Mapping[str, Any], index: int,
+                   unit_ml: MLFit, unit_sta: STA, unit_lasso: LassoLags,
+                   ml_separation: UnitsSeparation, sta_separation: UnitsSeparation,
+                   lasso_separation: UnitsSeparation) -> dict[str, Any]:
+    """The ``truth_*`` recovery metrics of one fitted unit (:func:`unit_table`)."""
+    from sparsefield.rf.metrics import recovery_metrics, separation_metrics
+
+    metrics = recovery_metrics(unit_truth, unit_ml, ml_separation.temporal[index],
+                               sta_separation.spatial[index], sta_separation.temporal[index],
+                               unit_sta.taus)
+    for key, value in separation_metrics(unit_truth, unit_lasso.lags,
+                                         lasso_separation.unit(index)).items():
+        metrics[f"lasso_{key}"] = value
+    if "model_center_row" in unit_truth and "rf_centre_row" in row:
+        metrics["centre_error_px"] = float(np.hypot(
+            row["rf_centre_row"] - float(unit_truth["model_center_row"]),
+            row["rf_centre_col"] - float(unit_truth["model_center_col"])))
+    return {f"truth_{key}": value for key, value in metrics.items()}
 
 
 def _unit_flags(counts: NDArray[np.float64], trial_starts: ArrayLike | None, unit_ml: MLFit,
