@@ -165,7 +165,7 @@ def _exposed(rows: ScoredRows, eta: Floats, fold: int) -> Floats:
 
 
 def predict_ml(rows: ScoredRows, counts: Floats, fold: int, lag: int, *, max_iter: int,
-               tol: float, label: str) -> Floats:
+               tol: float, label: str, training: Floats | None = None) -> Floats:
     """Held-out expected counts of the per-lag ML fit at ``lag``.
 
     Parameters
@@ -181,6 +181,9 @@ def predict_ml(rows: ScoredRows, counts: Floats, fold: int, lag: int, *, max_ite
         As in :func:`sparsefield.rf.ml.fit_ml`.
     label : str
         What messages call the fit (e.g. ``"unit 7: ML fit, block 2"``).
+    training : ndarray of shape (n_train, n_pixels), optional
+        ``rows.training(rows.lag_design(lag), fold)``, when the caller keeps it for
+        every unit.
 
     Returns
     -------
@@ -188,8 +191,10 @@ def predict_ml(rows: ScoredRows, counts: Floats, fold: int, lag: int, *, max_ite
         For the block's rows.
     """
     design = rows.lag_design(lag)
+    if training is None:
+        training = rows.training(design, fold)
     weights, intercept, _, _ = fit_lag_pairs(
-        rows.training(design, fold), rows.training(counts, fold),
+        training, rows.training(counts, fold),
         rows.training(rows.durations, fold), lag, max_iter, tol, label, int(rows.frames[-1]) + 1,
         None)
     start, stop = rows.block(fold)
@@ -197,7 +202,7 @@ def predict_ml(rows: ScoredRows, counts: Floats, fold: int, lag: int, *, max_ite
 
 
 def predict_lasso(rows: ScoredRows, counts: Floats, fold: int, lag: int, penalty: float, *,
-                  tol: float, label: str) -> Floats:
+                  tol: float, label: str, training: Floats | None = None) -> Floats:
     """Held-out expected counts of the lasso at ``penalty`` and ``lag``.
 
     Parameters
@@ -211,14 +216,18 @@ def predict_lasso(rows: ScoredRows, counts: Floats, fold: int, lag: int, penalty
     tol : float
         KKT tolerance.
     label : str
+    training : ndarray of shape (n_train, n_pixels), optional
+        As in :func:`predict_ml`.
 
     Returns
     -------
     expected : ndarray of shape (n_test,)
     """
     design = rows.lag_design(lag)
+    if training is None:
+        training = rows.training(design, fold)
     try:
-        fit = fit_lasso_at_lambda(rows.training(design, fold), rows.training(counts, fold),
+        fit = fit_lasso_at_lambda(training, rows.training(counts, fold),
                                   rows.training(rows.durations, fold), penalty, tol=tol,
                                   check_input=False)
     except FitError as error:

@@ -208,16 +208,22 @@ def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
     for fold in range(rows.fold_edges.size - 1):
         start, stop = rows.block(fold)
         training = training_design(rows, fold)
+        # each lag's training rows, shared by the units (ML and lasso)
+        lag_training = {lag: rows.training(rows.lag_design(lag), fold)
+                        for lag in {*lags["ml_lag"].tolist(), *lags["lasso_lag"].tolist()}}
         for unit in range(n_units):
             unit_counts = counts[:, unit]
             where = f"block {fold}"
+            ml_lag, lasso_lag = int(lags["ml_lag"][unit]), int(lags["lasso_lag"][unit])
             results = (
-                _predict(predict_ml, notes[unit], "ml", rows, unit_counts, fold,
-                         int(lags["ml_lag"][unit]), max_iter=options["max_iter"],
-                         tol=options["ml_tol"], label=f"{where}: ML fit (rf.max_iter, rf.tol)"),
-                _predict(predict_lasso, notes[unit], "lasso", rows, unit_counts, fold,
-                         int(lags["lasso_lag"][unit]), float(lags["lasso_penalty"][unit]),
-                         tol=options["lasso_tol"], label=f"{where}: lasso fit (lasso.tol)"),
+                _predict(predict_ml, notes[unit], "ml", rows, unit_counts, fold, ml_lag,
+                         max_iter=options["max_iter"], tol=options["ml_tol"],
+                         label=f"{where}: ML fit (rf.max_iter, rf.tol)",
+                         training=lag_training[ml_lag]),
+                _predict(predict_lasso, notes[unit], "lasso", rows, unit_counts, fold, lasso_lag,
+                         float(lags["lasso_penalty"][unit]), tol=options["lasso_tol"],
+                         label=f"{where}: lasso fit (lasso.tol)",
+                         training=lag_training[lasso_lag]),
                 _predict(predict_sta_ln, notes[unit], "sta_ln", rows, unit_counts, fold),
                 _predict(predict_joint, notes[unit], "joint", rows, training, unit_counts, fold,
                          window_sta(rows, unit_counts, fold),
