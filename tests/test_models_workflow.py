@@ -1,6 +1,6 @@
-"""Held-out scores in the workflow (issue 12 item 1): models.npz per session (chunks of
-units gathered), the score columns in units.tsv and summary.tsv, the session figure
-``models``; a misspelt or nonsense ``models`` key is one message naming it.  And the
+"""Held-out scores in the workflow (issue 12 item 1): models.npz per session, the score
+columns in units.tsv and summary.tsv, the session figure ``models`` (from the shared tiny
+run); a misspelt or nonsense ``models`` key is one message naming it.  And the
 figure itself for one unit and for hundreds."""
 
 import numpy as np
@@ -27,35 +27,30 @@ def test_models_figure_for_one_unit_and_for_hundreds(tmp_path, n_units):
         assert save_figure(again, tmp_path / "again.png", dpi=40).read_bytes() == first
 
 
-#: The tiny RF-only run: the three default recordings at 600 frames, the session's
-#: units in chunks of 4 (two score_models jobs gathered).
-MODELS_RUN = {key: value for key, value in TINY.items() if key != "sparse"}
-MODELS_RUN = {**MODELS_RUN, "sparse": {"enabled": False},
-              "sessions": {"units_per_job": 4}, "models": {"n_folds": 3}}
-
-
 @pytest.mark.workflow
-def test_scores_reach_the_summary_and_the_figure(tmp_path):
-    workdir = copy_workflow(tmp_path)
-    config = write_config(workdir, MODELS_RUN)
-    result = run_snakemake(workdir, "results/summary.tsv",
-                           "results/figures/rf/sim_session/index.tsv", "--configfile", config)
-    assert result.returncode == 0, result.stderr[-4000:]
-    summary = pd.read_csv(workdir / "results/summary.tsv", sep="\t")
+def test_scores_reach_the_summary_and_the_figure(tiny_run):
+    # chunks of units (sessions.units_per_job) give the same models.npz byte for byte:
+    # tests/test_units_per_job.py compares every receptive-field result
+    summary = pd.read_csv(tiny_run / "results/summary.tsv", sep="\t")
     fitted = summary[summary["fitted"].astype(bool)]
     assert len(fitted) >= 5
     for name in ESTIMATES:
         assert f"bits_per_spike_{name}" in summary and f"pseudo_r2_{name}" in summary
     assert (fitted["bits_per_spike_baseline"] == 0).all()
+    assert (fitted["pseudo_r2_baseline"] == 0).all()
     assert fitted["best_model"].isin(ESTIMATES).all()
-    # every default recording is simulated: the true model's score, the bound of the others
+    # every default recording is simulated: the true model's score for every fitted unit
     assert fitted["bits_per_spike_truth"].notna().all()
-    assert (fitted["bits_per_spike_truth"] > fitted["bits_per_spike_baseline"]).all()
-    with np.load(workdir / "results/sim_session/models.npz", allow_pickle=False) as arrays:
-        assert arrays["unit_ids"].size == 8 and arrays["bits_per_spike"].shape == (8, 5)
-    assert (workdir / "results/figures/rf/sim_session/models.png").stat().st_size > 1000
-    index = pd.read_csv(workdir / "results/figures/rf/sim_session/index.tsv", sep="\t")
-    assert "models" in set(index["figure"])
+    assert (fitted["bits_per_spike_truth"] > 0).all()
+    n_units = TINY["simulation"]["sessions"]["sim_session"]["n_units"]
+    with np.load(tiny_run / "results/sim_session/models.npz", allow_pickle=False) as arrays:
+        assert arrays["unit_ids"].size == n_units
+        assert arrays["bits_per_spike"].shape == (n_units, len(ESTIMATES))
+    for recording in ("sim_gauss", "sim_gabor", "sim_session"):
+        figure = tiny_run / f"results/figures/rf/{recording}/models.png"
+        assert figure.stat().st_size > 1000
+        index = pd.read_csv(tiny_run / f"results/figures/rf/{recording}/index.tsv", sep="\t")
+        assert "models" in set(index["figure"])
 
 
 @pytest.mark.workflow
