@@ -148,3 +148,14 @@ def test_truth_expected_fills_units_without_truth_with_nan(fast_unit):
     expected = truth_expected(archive, [3, 4], stimulus, edges)
     assert expected.shape == (stimulus.shape[0], 2)
     assert np.all(np.isfinite(expected[:, 0])) and np.all(np.isnan(expected[:, 1]))
+
+
+def test_a_units_truth_does_not_depend_on_the_other_units_given(fast_unit):
+    stimulus, _, _, _ = fast_unit
+    edges = np.arange(stimulus.shape[0] + 1) * 0.2
+    truths = [simulate_recording(NeuronModel(kind="gaussian", center_row=row, center_col=2.0),
+                                 n_frames=20, frame_shape=(8, 8))[1] for row in (1.0, 5.0, 6.0)]
+    together = expected_frame_counts(truths, stimulus, edges)
+    for column, truth in enumerate(truths):  # byte for byte: chunks of units agree
+        np.testing.assert_array_equal(expected_frame_counts([truth], stimulus, edges)[:, 0],
+                                      together[:, column])

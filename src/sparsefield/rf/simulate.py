@@ -237,14 +237,14 @@ def expected_frame_counts(truths: Sequence[Mapping[str, Any]], stimulus: NDArray
         return expected
     contrast = str(truths[0].get("contrast", "binary"))
     dt = float(truths[0]["dt"])
-    spatials = np.stack([np.asarray(truth["spatial"], dtype=np.float64) for truth in truths],
-                        axis=1)
-    projections = contrast_values(np.asarray(stimulus), contrast) @ spatials
+    values = contrast_values(np.asarray(stimulus), contrast)
     stop = float(edges[-1] - edges[0])
     frame_index, grey = rate_grid(np.asarray(edges[:-1]) - edges[0], stop, dt)
     grid = np.arange(frame_index.size + 1) * dt
     for column, truth in enumerate(truths):
-        rate = grid_rate(np.ascontiguousarray(projections[:, column]), frame_index, grey,
+        # one product per unit: a unit's numbers do not depend on the others given
+        projection = values @ np.asarray(truth["spatial"], dtype=np.float64)
+        rate = grid_rate(projection, frame_index, grey,
                          np.asarray(truth["temporal_fine"]), dt,
                          float(truth["model_baseline_rate"]), float(truth["model_gain"]))
         cumulative = np.concatenate([[0.0], np.cumsum(rate * dt)])

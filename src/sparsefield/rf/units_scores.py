@@ -212,7 +212,7 @@ def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
         lag_training = {lag: rows.training(rows.lag_design(lag), fold)
                         for lag in {*lags["ml_lag"].tolist(), *lags["lasso_lag"].tolist()}}
         for unit in range(n_units):
-            unit_counts = counts[:, unit]
+            unit_counts = np.ascontiguousarray(counts[:, unit])
             where = f"block {fold}"
             ml_lag, lasso_lag = int(lags["ml_lag"][unit]), int(lags["lasso_lag"][unit])
             results = (
@@ -340,7 +340,7 @@ def _collect(rows: ScoredRows, counts: Floats, units: NDArray[np.intp], predicte
     truth_fold = np.full((n_units, n_folds), np.nan)
     best = [""] * n_units
     for position, unit in enumerate(units.tolist()):
-        unit_counts = counts[:, unit]
+        unit_counts = np.ascontiguousarray(counts[:, unit])
         baseline = blocked_scores(constant_rate(unit_counts, rows.durations), unit_counts,
                                   rows.durations, fold_edges=rows.fold_edges)
         results = [baseline] + [_scores(rows, unit_counts, expected)
