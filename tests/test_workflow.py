@@ -22,7 +22,7 @@ FIGURES = (
 )
 
 
-SESSION_FIGURES = ("rf_atlas", "kernel_heatmap", "mosaic")
+SESSION_FIGURES = ("rf_atlas", "kernel_heatmap", "mosaic", "models")
 
 
 def test_every_figure_and_table_is_written(tiny_run):

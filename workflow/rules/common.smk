@@ -159,13 +159,16 @@ def frame_shape_of(recording):
 
 def session_figures(recording):
     """Session figure paths of one recording; the mosaic of RF centres only for 2-D
-    stimuli (bars and full field have no second dimension to tile), and the comparison
-    of Gabor fits with the learned atoms (workflow/rules/gabor.smk) only for 2-D stimuli
-    with the sparse-coding branch enabled."""
+    stimuli (bars and full field have no second dimension to tile); the held-out model
+    comparison when models.enabled; and the comparison of Gabor fits with the learned
+    atoms (workflow/rules/gabor.smk) only for 2-D stimuli with the sparse-coding branch
+    enabled."""
     checkpoints.summarise_recording.get(recording=recording)
     grid = min(frame_shape_of(recording)) > 1
     fmt = config["figures"]["format"]
     names = [name for name in SESSION_FIGURES if name != "mosaic" or grid]
+    if config["models"]["enabled"]:
+        names.append("models")
     if grid and config["sparse"]["enabled"]:
         names.append("gabor_comparison")
     return [RF_FIGURE.format(name=name, format=fmt).format(recording=recording)
@@ -212,23 +215,43 @@ def sheet_rows(recordings):
     ]
 
 
-def unit_chunk_files(wildcards):
-    """Input function (gather_units): the fits of every chunk of a session's units
-    (sessions.units_per_job units per job), once load_recording (a checkpoint) has read
-    how many units there are."""
+def n_unit_chunks(recording):
+    """How many chunks of sessions.units_per_job units a session has, once load_recording
+    (a checkpoint) has read how many units there are."""
     import numpy as np
 
-    session = checkpoints.load_recording.get(recording=wildcards.recording).output[0]
+    session = checkpoints.load_recording.get(recording=recording).output[0]
     with np.load(session, allow_pickle=False) as arrays:
         n_units = int(arrays["unit_ids"].size)
     per_job = config["sessions"]["units_per_job"]
-    n_chunks = 1 if per_job == 0 else max(1, -(-n_units // per_job))
+    return 1 if per_job == 0 else max(1, -(-n_units // per_job))
+
+
+def unit_chunk_files(wildcards):
+    """Input function (gather_units): the fits of every chunk of a session's units
+    (sessions.units_per_job units per job)."""
+    n_chunks = n_unit_chunks(wildcards.recording)
     folder = f"results/{wildcards.recording}/chunks"
     names = {"ml": "ml_fit", "ml_separation": "ml_separation", "lasso": "lasso_fit",
              "lasso_separation": "lasso_separation", "sta": "sta",
              "sta_separation": "sta_separation"}
     return {key: [f"{folder}/{chunk}/{name}.npz" for chunk in range(n_chunks)]
             for key, name in names.items()}
+
+
+def model_chunk_files(wildcards):
+    """Input function (gather_models): the held-out scores of every chunk of a session's
+    units."""
+    folder = f"results/{wildcards.recording}/chunks"
+    return [f"{folder}/{chunk}/models.npz" for chunk in range(n_unit_chunks(wildcards.recording))]
+
+
+def models_file(wildcards):
+    """Input function (summarise_recording): the session's held-out scores when
+    models.enabled, else nothing."""
+    if not config["models"]["enabled"]:
+        return {}
+    return {"models": f"results/{wildcards.recording}/models.npz"}
 
 
 def figure_index(wildcards):

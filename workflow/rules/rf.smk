@@ -139,6 +139,7 @@ onsuccess:
 checkpoint summarise_recording:
     input:
         unpack(truth_files),
+        unpack(models_file),
         recording="results/{recording}/session.npz",
         counts="results/{recording}/counts.npz",
         fit="results/{recording}/ml_fit.npz",

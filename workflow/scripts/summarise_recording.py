@@ -16,6 +16,7 @@ from sparsefield.rf.separation import UnitsSeparation
 from sparsefield.rf.summary import FLAG_MEANINGS, truth_of_unit, unit_table
 from sparsefield.rf.units_lasso import UnitsLasso
 from sparsefield.rf.units_ml import UnitsML
+from sparsefield.rf.units_scores import UnitsScores
 from sparsefield.rf.units_sta import UnitsSTA
 
 session = load(Session, snakemake.input.recording)
@@ -33,6 +34,8 @@ rows = unit_table(
     load(UnitsLasso, snakemake.input.lasso),
     load(UnitsSeparation, snakemake.input.lasso_separation),
     truth=truth,
+    models=(load(UnitsScores, snakemake.input.models) if "models" in snakemake.input.keys()
+            else None),
 )
 unit_truths = None if truth is None else {
     int(unit_id): truth_of_unit(truth, unit_id) for unit_id in session.unit_ids.tolist()}

@@ -2,7 +2,7 @@
 
 Figure functions (:mod:`sparsefield.plots.overview`, :mod:`sparsefield.plots.rf`,
 :mod:`sparsefield.plots.sta`, :mod:`sparsefield.plots.lasso`,
-:mod:`sparsefield.plots.lasso_cv`,
+:mod:`sparsefield.plots.lasso_cv`, :mod:`sparsefield.plots.models`,
 :mod:`sparsefield.plots.session`, and for sparse coding
 :mod:`sparsefield.plots.atoms` and :mod:`sparsefield.plots.sparse`) take
 arrays that were computed elsewhere and return a
@@ -17,6 +17,7 @@ by :func:`stimulus_geometry` of the frame shape.  Save with
 
 from sparsefield.plots.lasso import lasso_grid_figure, ml_vs_lasso_figure
 from sparsefield.plots.lasso_cv import cv_curve_figure
+from sparsefield.plots.models import models_figure
 from sparsefield.plots.overview import overview_figure
 from sparsefield.plots.rf import rf_lags_figure, separation_figure, truth_figure
 from sparsefield.plots.session import kernel_heatmap_figure, mosaic_figure, rf_atlas_figure
@@ -30,6 +31,7 @@ __all__ = [
     "kernel_heatmap_figure",
     "lasso_grid_figure",
     "ml_vs_lasso_figure",
+    "models_figure",
     "mosaic_figure",
     "overview_figure",
     "rf_atlas_figure",

@@ -124,7 +124,8 @@ class _Reduced:
 
     def fit_space(self, temporal_weights: Floats) -> NewtonCGResult:
         """``s`` (then the post-spike weights) with ``t`` fixed."""
-        columns = np.tensordot(self.stimulus, temporal_weights, axes=([1], [0]))
+        # A batched product on a strided view: np.tensordot would copy the design first.
+        columns = np.matmul(self.stimulus.transpose(0, 2, 1), temporal_weights)
         return self.fit(columns, 1, self.joint.n_pixels, "space step")
 
     def fit_gain(self, stimulus_weights: Floats) -> NewtonCGResult:

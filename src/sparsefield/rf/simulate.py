@@ -175,6 +175,83 @@ def rate_grid(trigger_times: NDArray[np.float64], stop: float, dt: float
     return np.minimum(frame_of_bin, trigger_times.size - 1), centres >= stop
 
 
+def grid_rate(projection: NDArray[np.float64], frame_index: NDArray[np.intp],
+              grey: NDArray[np.bool_], kernel: NDArray[np.float64], dt: float,
+              baseline_rate: float, gain: float) -> NDArray[np.float64]:
+    """A unit's rate on the ``dt`` grid (the one place the model's rate is written).
+
+    The projection is held on the grid (0 on grey bins), convolved with the kernel and
+    passed through the exponential: ``baseline_rate * exp(gain * drive)``.
+
+    Parameters
+    ----------
+    projection : ndarray of shape (n_frames,)
+        The contrast of each shown frame projected on the unit's spatial map.
+    frame_index, grey : ndarray of shape (n_bins,)
+        From :func:`rate_grid`.
+    kernel : ndarray of shape (n_fine,)
+        The temporal kernel on the ``dt`` grid, 1/s.
+    dt : float
+    baseline_rate, gain : float
+        The model's (:class:`~sparsefield.rf.neuron.NeuronModel`).
+
+    Returns
+    -------
+    rate : ndarray of shape (n_bins,)
+        Spikes per second in each bin.
+    """
+    held = projection[frame_index]
+    held[grey] = 0.0
+    drive = oaconvolve(held, kernel * dt)[:frame_index.size]
+    return np.asarray(baseline_rate * np.exp(gain * drive), dtype=np.float64)
+
+
+def expected_frame_counts(truths: Sequence[Mapping[str, Any]], stimulus: NDArray[np.float64],
+                          edges: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The true models' expected spike count in each frame of a simulated recording.
+
+    Each unit's rate of :func:`grid_rate` on the simulation's ``dt`` grid (from
+    ``edges[0]``: the simulations start at their first trigger), integrated over each
+    frame ``[edges[i], edges[i + 1])``: spikes are Poisson per grid bin and placed
+    uniformly in it, so this is the exact mean of the frame's count.  After the last
+    frame the screen is grey.
+
+    Parameters
+    ----------
+    truths : sequence of mapping of str to ndarray
+        One truth per unit (:func:`sparsefield.rf.neuron.unit_truth`), of one
+        simulation (the same ``dt`` and ``contrast``): ``spatial``, ``temporal_fine``,
+        ``dt``, ``model_baseline_rate``, ``model_gain`` and, for a session,
+        ``contrast`` (default ``"binary"``).
+    stimulus : ndarray of shape (n_frames, n_pixels)
+        The stored frame values (:data:`CONTRASTS`), e.g. ``Session.stimulus``.
+    edges : ndarray of shape (n_frames + 1,)
+        Frame edges in seconds (``UnitCounts.edges``).
+
+    Returns
+    -------
+    expected : ndarray of shape (n_frames, n_units)
+    """
+    expected = np.empty((edges.size - 1, len(truths)))
+    if not truths:
+        return expected
+    contrast = str(truths[0].get("contrast", "binary"))
+    dt = float(truths[0]["dt"])
+    values = contrast_values(np.asarray(stimulus), contrast)
+    stop = float(edges[-1] - edges[0])
+    frame_index, grey = rate_grid(np.asarray(edges[:-1]) - edges[0], stop, dt)
+    grid = np.arange(frame_index.size + 1) * dt
+    for column, truth in enumerate(truths):
+        # one product per unit: a unit's numbers do not depend on the others given
+        projection = values @ np.asarray(truth["spatial"], dtype=np.float64)
+        rate = grid_rate(projection, frame_index, grey,
+                         np.asarray(truth["temporal_fine"]), dt,
+                         float(truth["model_baseline_rate"]), float(truth["model_gain"]))
+        cumulative = np.concatenate([[0.0], np.cumsum(rate * dt)])
+        expected[:, column] = np.diff(np.interp(edges - edges[0], grid, cumulative))
+    return expected
+
+
 def draw_spikes(projection: NDArray[np.float64], frame_index: NDArray[np.intp],
                 grey: NDArray[np.bool_], kernel: NDArray[np.float64], dt: float,
                 model: NeuronModel, stop: float, rng: np.random.Generator
@@ -206,11 +283,9 @@ def draw_spikes(projection: NDArray[np.float64], frame_index: NDArray[np.intp],
     spike_times : ndarray of shape (n_spikes,)
         Sorted, in seconds, before ``stop``.
     """
-    held = projection[frame_index]
-    held[grey] = 0.0
+    rate = grid_rate(projection, frame_index, grey, kernel, dt, model.baseline_rate,
+                     model.gain)
     n_bins = frame_index.size
-    drive = oaconvolve(held, kernel * dt)[:n_bins]
-    rate = model.baseline_rate * np.exp(model.gain * drive)
     spike_counts = rng.poisson(rate * dt)
     bins = np.repeat(np.arange(n_bins), spike_counts)
     spike_times = np.sort((bins + rng.random(bins.size)) * dt)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sparsefield.rf.sta import STA
     from sparsefield.rf.units_lasso import UnitsLasso
     from sparsefield.rf.units_ml import UnitsML
+    from sparsefield.rf.units_scores import UnitsScores
     from sparsefield.rf.units_sta import UnitsSTA
 
 
@@ -273,7 +274,8 @@ def truth_of_unit(truth: Mapping[str, Any], unit_id: int) -> dict[str, Any] | No
 def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation: UnitsSeparation,
                sta: UnitsSTA, sta_separation: UnitsSeparation, lasso: UnitsLasso,
                lasso_separation: UnitsSeparation,
-               truth: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+               truth: Mapping[str, Any] | None = None,
+               models: UnitsScores | None = None) -> list[dict[str, Any]]:
     """One row of summary numbers per unit of a session.
 
     Parameters
@@ -286,6 +288,8 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
     lasso : sparsefield.rf.units_lasso.UnitsLasso
     truth : mapping, optional
         Ground truth of a simulated session (:func:`truth_of_unit`).
+    models : sparsefield.rf.units_scores.UnitsScores, optional
+        Held-out scores of the session's units (the same units, in order).
 
     Returns
     -------
@@ -302,11 +306,13 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
         end of what was fitted, so the lags or delays may be too short;
         ``few_spikes``: fewer spikes in the frames the largest lag pairs (those after
         it, within each trial) than one lag's fit has parameters, see
-        :data:`FLAG_MEANINGS`) and, with a truth, ``truth_*``
-        recovery metrics.
+        :data:`FLAG_MEANINGS`), with a truth, ``truth_*``
+        recovery metrics and, with ``models``, the held-out scores
+        (:func:`sparsefield.rf.units_scores.score_columns`: ``bits_per_spike_<estimate>``,
+        ``pseudo_r2_<estimate>``, ``best_model``, ``bits_per_spike_truth``...).
     """
-    from sparsefield.rf.metrics import recovery_metrics, separation_metrics
     from sparsefield.rf.shape import moment_fit
+    from sparsefield.rf.units_scores import score_columns
 
     fitted, reasons = unit_status(binned.counts, session.min_spikes, ml, lasso, sta,
                                   session.trial_starts)
@@ -350,21 +356,34 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
             row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in fit.centre)
         row["flags"] = _unit_flags(binned.counts[:, index], session.trial_starts, unit_ml,
                                    unit_sta, session.frame_shape)
+        if models is not None:
+            row.update(score_columns(models, index))
         unit_truth = truth_of_unit(truth, unit_id) if truth is not None else None
         if unit_truth is not None:
-            metrics = recovery_metrics(unit_truth, unit_ml, ml_separation.temporal[index],
-                                       sta_separation.spatial[index],
-                                       sta_separation.temporal[index], unit_sta.taus)
-            for key, value in separation_metrics(unit_truth, unit_lasso.lags,
-                                                 lasso_separation.unit(index)).items():
-                metrics[f"lasso_{key}"] = value
-            if "model_center_row" in unit_truth and "rf_centre_row" in row:
-                metrics["centre_error_px"] = float(np.hypot(
-                    row["rf_centre_row"] - float(unit_truth["model_center_row"]),
-                    row["rf_centre_col"] - float(unit_truth["model_center_col"])))
-            row.update({f"truth_{key}": value for key, value in metrics.items()})
+            row.update(_truth_columns(unit_truth, row, index, unit_ml, unit_sta, unit_lasso,
+                                      ml_separation, sta_separation, lasso_separation))
         rows.append(row)
     return rows
+
+
+def _truth_columns(unit_truth: Mapping[str, Any], row: Mapping[str, Any], index: int,
+                   unit_ml: MLFit, unit_sta: STA, unit_lasso: LassoLags,
+                   ml_separation: UnitsSeparation, sta_separation: UnitsSeparation,
+                   lasso_separation: UnitsSeparation) -> dict[str, Any]:
+    """The ``truth_*`` recovery metrics of one fitted unit (:func:`unit_table`)."""
+    from sparsefield.rf.metrics import recovery_metrics, separation_metrics
+
+    metrics = recovery_metrics(unit_truth, unit_ml, ml_separation.temporal[index],
+                               sta_separation.spatial[index], sta_separation.temporal[index],
+                               unit_sta.taus)
+    for key, value in separation_metrics(unit_truth, unit_lasso.lags,
+                                         lasso_separation.unit(index)).items():
+        metrics[f"lasso_{key}"] = value
+    if "model_center_row" in unit_truth and "rf_centre_row" in row:
+        metrics["centre_error_px"] = float(np.hypot(
+            row["rf_centre_row"] - float(unit_truth["model_center_row"]),
+            row["rf_centre_col"] - float(unit_truth["model_center_col"])))
+    return {f"truth_{key}": value for key, value in metrics.items()}
 
 
 def _unit_flags(counts: NDArray[np.float64], trial_starts: ArrayLike | None, unit_ml: MLFit,
