@@ -43,6 +43,7 @@ from sparsefield.rf import (
     lasso_path,
     lasso_population,
     ml,
+    model_predictions,
     neuron,
     separation,
     simulate,
@@ -50,6 +51,7 @@ from sparsefield.rf import (
     sta,
     units_lasso,
     units_ml,
+    units_scores,
     units_sta,
 )
 from sparsefield.sparse import compression, dictionary, images, inference, prepare, whitening
@@ -196,6 +198,8 @@ CONFIG_ENUMS = {
         "sparsefield.rf.neuron.KINDS without center_surround",
         tuple(kind for kind in neuron.KINDS if kind != "center_surround")),
     "figures.per_unit": ("figure_units in workflow/rules/common.smk", _figure_units_choices()),
+    "models.joint.fit": ("sparsefield.rf.model_predictions.JOINT_FITS",
+                         model_predictions.JOINT_FITS),
 }
 
 #: Enums with no library constant, checked against what the library accepts instead.
@@ -550,6 +554,14 @@ DEFAULT_SOURCES = {
        for key in ("frame_interval", "rate", "constant_pixels", "max_time_error")},
     "sessions.units_per_job": NoLibraryDefault(
         _REQUIRED.format("sparsefield.rf.units.unit_chunks")),
+    # models: workflow/scripts/score_models.py
+    "models.enabled": NoLibraryDefault("whether the workflow scores the estimates"),
+    "models.n_folds": (param(units_scores.score_units, "n_folds"),),
+    "models.joint.fit": (param(units_scores.score_units, "joint_fit"),),
+    "models.joint.max_iter": (param(units_scores.score_units, "joint_max_iter"),),
+    "models.joint.alpha": (param(units_scores.score_units, "joint_alpha"),),
+    "models.joint.n_bases": (param(units_scores.score_units, "joint_bases"),),
+    "models.joint.tol": (param(units_scores.score_units, "tol"),),
     # gabor: workflow/scripts/fit_gabor_units.py, fit_gabor_atoms.py, gabor_comparison.py
     "gabor.n_orientations": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms,
                                   gabor.fit_gabors), "n_orientations"),

@@ -243,7 +243,7 @@ def _scores(rows: ScoredRows, counts: Floats, expected: Floats) -> BlockScores:
 
 def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
                 choices: dict[str, NDArray[Any]], *, max_lag: int, n_folds: int = 5,
-                joint_fit: str = "rank1", joint_alpha: float = 0.0, joint_max_iter: int = 1,
+                joint_fit: str = "rank1", joint_alpha: float = 1e-3, joint_max_iter: int = 1,
                 joint_bases: int = 0, tol: float = 1e-5,
                 fit_options: dict[str, Any] | None = None, truth: ArrayLike | None = None,
                 unit_ids: ArrayLike | None = None,
