@@ -246,6 +246,21 @@ def model_chunk_files(wildcards):
     return [f"{folder}/{chunk}/models.npz" for chunk in range(n_unit_chunks(wildcards.recording))]
 
 
+def stc_chunk_files(wildcards):
+    """Input function (gather_stc): the spike-triggered covariances of every chunk of a
+    session's units."""
+    folder = f"results/{wildcards.recording}/chunks"
+    return [f"{folder}/{chunk}/stc.npz" for chunk in range(n_unit_chunks(wildcards.recording))]
+
+
+def stc_file(wildcards):
+    """Input function (summarise_recording): the session's spike-triggered covariances
+    when stc.enabled, else nothing."""
+    if not config["stc"]["enabled"]:
+        return {}
+    return {"stc": f"results/{wildcards.recording}/stc.npz"}
+
+
 def models_file(wildcards):
     """Input function (summarise_recording): the session's held-out scores when
     models.enabled, else nothing."""

@@ -139,6 +139,29 @@ def window_pixels(frame_shape: Sequence[int], centre: Sequence[float] | None,
     return grid[row:row + rows, col:col + cols].ravel()
 
 
+def rf_centre(spatial: ArrayLike, frame_shape: Sequence[int]) -> NDArray[np.float64]:
+    """The centre ``(row, col)`` of a unit's whole RF: the moment fit of ``|spatial|`` (a
+    Gabor's envelope, not its strongest lobe).
+
+    Parameters
+    ----------
+    spatial : ndarray of shape (n_pixels,)
+        A spatial map (e.g. the lasso separation's).
+    frame_shape : (height, width)
+
+    Returns
+    -------
+    centre : ndarray of shape (2,)
+        NaN for an all-zero or non-finite map.
+    """
+    from sparsefield.rf.shape import moment_fit
+
+    spatial = np.asarray(spatial, dtype=np.float64)
+    if not (np.any(spatial) and np.all(np.isfinite(spatial))):
+        return np.full(2, np.nan)
+    return np.asarray(moment_fit(np.abs(spatial), frame_shape).centre, dtype=np.float64)
+
+
 def _padded(values: NDArray[np.float64], size: int) -> NDArray[np.float64]:
     """``values`` along axis 0, cut or NaN-padded to ``size`` rows."""
     out = np.full((size, *values.shape[1:]), np.nan)
@@ -286,4 +309,4 @@ def stc_columns(stc: UnitsSTC, index: int) -> dict[str, object]:
     }
 
 
-__all__ = ["MAX_FILTERS", "UnitsSTC", "stc_columns", "stc_units", "window_pixels"]
+__all__ = ["MAX_FILTERS", "UnitsSTC", "rf_centre", "stc_columns", "stc_units", "window_pixels"]
