@@ -48,3 +48,25 @@ rule gather_stc:
         CONDA_ENV
     script:
         "../scripts/gather_stc.py"
+
+
+rule figure_stc:
+    input:
+        recording="results/{recording}/session.npz",
+        stc="results/{recording}/stc.npz",
+    output:
+        unit_figure("stc"),
+    log:
+        "logs/figure_stc/{recording}/unit-{unit}.log",
+    benchmark:
+        "benchmarks/figure_stc/{recording}/unit-{unit}.tsv"
+    params:
+        dpi=config["figures"]["dpi"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_stc.py"

@@ -1,7 +1,7 @@
 """Figures from plain arrays; one deterministic save helper.
 
 Figure functions (:mod:`sparsefield.plots.overview`, :mod:`sparsefield.plots.rf`,
-:mod:`sparsefield.plots.sta`, :mod:`sparsefield.plots.lasso`,
+:mod:`sparsefield.plots.sta`, :mod:`sparsefield.plots.stc`, :mod:`sparsefield.plots.lasso`,
 :mod:`sparsefield.plots.lasso_cv`, :mod:`sparsefield.plots.models`,
 :mod:`sparsefield.plots.session`, and for sparse coding
 :mod:`sparsefield.plots.atoms` and :mod:`sparsefield.plots.sparse`) take
@@ -22,6 +22,7 @@ from sparsefield.plots.overview import overview_figure
 from sparsefield.plots.rf import rf_lags_figure, separation_figure, truth_figure
 from sparsefield.plots.session import kernel_heatmap_figure, mosaic_figure, rf_atlas_figure
 from sparsefield.plots.sta import sta_figure
+from sparsefield.plots.stc import stc_figure
 from sparsefield.plots.style import STYLE, save_figure, symmetric_limits
 from sparsefield.rf.shape import stimulus_geometry
 
@@ -39,6 +40,7 @@ __all__ = [
     "save_figure",
     "separation_figure",
     "sta_figure",
+    "stc_figure",
     "stimulus_geometry",
     "symmetric_limits",
     "truth_figure",

@@ -47,6 +47,8 @@ class UnitsSTC(NpzMixin):
     n_shifts : int
     alpha : float
     frame_shape : ndarray of shape (2,), int64
+    window_shape : ndarray of shape (2,), int64
+        Shape of every unit's window of pixels (the patch, or the frame).
     unit_ids : ndarray of shape (n_units,), int64
     analysed : ndarray of shape (n_units,), bool
     why : ndarray of shape (n_units,), str
@@ -81,6 +83,7 @@ class UnitsSTC(NpzMixin):
     n_shifts: int
     alpha: float
     frame_shape: np.ndarray
+    window_shape: np.ndarray
     unit_ids: np.ndarray
     analysed: np.ndarray
     why: np.ndarray
@@ -104,6 +107,37 @@ class UnitsSTC(NpzMixin):
     def n_units(self) -> int:
         """Number of units (analysed or not)."""
         return int(self.unit_ids.size)
+
+    def unit_filters(self, index: int) -> tuple[NDArray[np.float64], list[str]]:
+        """The STA and the unit's kept significant filters, with a label each.
+
+        Returns
+        -------
+        filters : ndarray of shape (n_shown, n_lags, n_window_pixels)
+            The STA, the excitatory filters, then the suppressive ones (NaN padding
+            left out); none for a unit not analysed.
+        labels : list of str
+        """
+        if not self.analysed[index]:
+            return np.empty((0, self.n_lags, self.pixels.shape[1])), []
+        below = self.sta_norm[index] < self.sta_null_band[index, 1]
+        shown = [self.sta[index]]
+        labels = [f"STA (norm {self.sta_norm[index]:.3g}{', noise' if below else ''})"]
+        for kind, short in (("excitatory", "exc"), ("suppressive", "sup")):
+            count = min(int(getattr(self, f"n_{kind}")[index]), MAX_FILTERS)
+            for rank in range(count):
+                shown.append(getattr(self, kind)[index, rank])
+                value = getattr(self, f"{kind}_eigenvalues")[index, rank]
+                labels.append(f"{short} {rank + 1} ({value:.3g})")
+        return np.array(shown), labels
+
+
+def window_shape(frame_shape: Sequence[int], patch: int) -> tuple[int, int]:
+    """The shape ``(rows, cols)`` of the window :func:`window_pixels` takes."""
+    height, width = (int(size) for size in frame_shape)
+    if patch == 0 or min(height, width) == 1:
+        return height, width
+    return min(patch, height), min(patch, width)
 
 
 def window_pixels(frame_shape: Sequence[int], centre: Sequence[float] | None,
@@ -259,6 +293,7 @@ def stc_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
                 pass  # the energy model's score stays NaN
     return UnitsSTC(n_lags=n_lags, n_shifts=int(n_shifts), alpha=float(alpha),
                     frame_shape=np.asarray(frame_shape, dtype=np.int64),
+                    window_shape=np.asarray(window_shape(frame_shape, patch), dtype=np.int64),
                     unit_ids=np.asarray(ids, dtype=np.int64), why=why_array(why),
                     pixels=pixels, **out)
 
@@ -309,4 +344,5 @@ def stc_columns(stc: UnitsSTC, index: int) -> dict[str, object]:
     }
 
 
-__all__ = ["MAX_FILTERS", "UnitsSTC", "rf_centre", "stc_columns", "stc_units", "window_pixels"]
+__all__ = ["MAX_FILTERS", "UnitsSTC", "rf_centre", "stc_columns", "stc_units", "window_pixels",
+           "window_shape"]
