@@ -191,10 +191,13 @@ def figure_units(table, per_unit):
 
 def unit_figures(recording):
     """Per-unit figure paths of one recording, once its units.tsv exists (checkpoint);
-    the spike-triggered covariance figure when stc.enabled."""
+    the output nonlinearity when models.enabled, the spike-triggered covariance figure
+    when stc.enabled."""
     table_path = checkpoints.summarise_recording.get(recording=recording).output[0]
     table = pd.read_csv(table_path, sep="\t")
     names = UNIT_FIGURES + (["truth"] if "truth_file" in recording_row(recording) else [])
+    if config["models"]["enabled"]:
+        names.append("nonlinearity")
     if config["stc"]["enabled"]:
         names.append("stc")
     fmt = config["figures"]["format"]

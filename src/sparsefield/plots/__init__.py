@@ -3,6 +3,7 @@
 Figure functions (:mod:`sparsefield.plots.overview`, :mod:`sparsefield.plots.rf`,
 :mod:`sparsefield.plots.sta`, :mod:`sparsefield.plots.stc`, :mod:`sparsefield.plots.lasso`,
 :mod:`sparsefield.plots.lasso_cv`, :mod:`sparsefield.plots.models`,
+:mod:`sparsefield.plots.nonlinearity`,
 :mod:`sparsefield.plots.session`, and for sparse coding
 :mod:`sparsefield.plots.atoms` and :mod:`sparsefield.plots.sparse`) take
 arrays that were computed elsewhere and return a
@@ -18,6 +19,7 @@ by :func:`stimulus_geometry` of the frame shape.  Save with
 from sparsefield.plots.lasso import lasso_grid_figure, ml_vs_lasso_figure
 from sparsefield.plots.lasso_cv import cv_curve_figure
 from sparsefield.plots.models import models_figure
+from sparsefield.plots.nonlinearity import nonlinearity_figure
 from sparsefield.plots.overview import overview_figure
 from sparsefield.plots.rf import rf_lags_figure, separation_figure, truth_figure
 from sparsefield.plots.session import kernel_heatmap_figure, mosaic_figure, rf_atlas_figure
@@ -34,6 +36,7 @@ __all__ = [
     "ml_vs_lasso_figure",
     "models_figure",
     "mosaic_figure",
+    "nonlinearity_figure",
     "overview_figure",
     "rf_atlas_figure",
     "rf_lags_figure",
