@@ -61,6 +61,9 @@ def nonlinearity_figure(bin_edges: ArrayLike, generator: ArrayLike, rate: ArrayL
         a, b = plot_array(params, f"{link}_params", 1, length=2)
         axes.plot(grid, link_rate(link, a * grid + b), color=colour,
                   label=f"{link}: {bits:.3f} bits/spike")
+    top = np.nanmax(high) if np.any(np.isfinite(high)) else np.nan
+    if np.isfinite(top) and top > 0:
+        axes.set_ylim(0.0, 1.3 * top)  # the links are drawn where the data are, not beyond
     axes.set_xlabel(f"generator signal ({estimate} filter, held out)")
     axes.set_ylabel("rate (spikes/s)")
     axes.legend(fontsize="small")

@@ -100,7 +100,8 @@ def stc_figure(eigenvalues: ArrayLike, null_band: ArrayLike, filters: ArrayLike,
             panel.imshow(values_row, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto",
                          origin="lower", interpolation="nearest",
                          extent=(-0.5, values_row.shape[1] - 0.5, -0.5, n_lags - 0.5))
-            panel.set_yticks(np.arange(n_lags), [f"{value:.0f}" for value in lag_ms])
+            ticks = np.arange(0, n_lags, max(1, int(np.ceil(n_lags / 6))))
+            panel.set_yticks(ticks, [f"{lag_ms[tick]:.0f}" for tick in ticks])
             panel.set_xlabel("bar")
             panel.set_ylabel("delay (ms)")
             panel.set_title(label, fontsize="small")
