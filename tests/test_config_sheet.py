@@ -173,9 +173,11 @@ def test_the_errors_come_in_one_message():
         ({"rf": {"tol": float("inf")}}, "rf.tol: inf is not a finite number"),
         ({"sta": 3}, "sta: 3 is not a mapping of keys"),
         ({"recordings": 12}, "recordings: 12 is not text"),
+        ({"stc": {"n_shifts": 1}}, "stc.n_shifts: 1 is less than the minimum of 2"),
+        ({"stc": {"n_lags": 0}}, "stc.n_lags: 0 is less than the minimum of 1"),
     ],
     ids=["required", "property_name", "repeated", "too_short", "nan", "inf", "not_a_mapping",
-         "number_for_text"],
+         "number_for_text", "stc_shifts", "stc_lags"],
 )
 def test_schema_messages(sections, expected):
     problems = _problems(_config(**sections))

@@ -65,6 +65,8 @@ def test_default_lags_cover_300_ms_and_kernels_are_recovered(geometry_run, name)
     assert row["truth_temporal_corr_svd"] >= 0.9, row.to_dict()
     assert row["truth_lasso_temporal_corr"] >= 0.9, row.to_dict()
     assert row["truth_sta_temporal_corr"] >= 0.9, row.to_dict()
+    # the STC window is the whole frame over the lasso's lags, small enough to analyse
+    assert row["stc_n_excitatory"] >= 0 and "stc_why" not in row.index, row.to_dict()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -72,7 +74,8 @@ def test_every_figure_is_written_without_layout_warnings(geometry_run, name):
     figures = sorted((geometry_run / f"results/figures/rf/{name}").rglob("*.png"))
     names = {path.stem for path in figures}
     assert {"overview", "rf_lags", "ml_separation", "sta", "lasso_grid", "lasso_cv",
-            "ml_vs_lasso", "lasso_separation", "truth", "rf_atlas", "kernel_heatmap"} <= names
+            "ml_vs_lasso", "lasso_separation", "truth", "rf_atlas", "kernel_heatmap",
+            "nonlinearity", "stc"} <= names
     assert "mosaic" not in names  # no second dimension to tile
     for path in figures:
         assert path.stat().st_size > 0

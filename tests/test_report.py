@@ -37,9 +37,9 @@ def test_report_embeds_every_figure_with_its_caption(report):
     rf_figures = [path for path in figures if path.startswith("results/figures/rf/")]
     # per recording: 5 session figures (atlas, kernel heat map, mosaic, the held-out
     # model comparison, the Gabor comparison: 2-D stimuli, sparse branch on); per unit
-    # drawn: 8 figures + truth
+    # drawn: 8 figures + truth + the output nonlinearity + the spike-triggered covariance
     units = [path for path in rf_figures if "/unit-" in path]
-    assert len(rf_figures) - len(units) == 3 * 5 and len(units) % 9 == 0 and len(units) >= 2 * 9
+    assert len(rf_figures) - len(units) == 3 * 5 and len(units) % 11 == 0 and len(units) >= 2 * 11
     assert set(figures) <= set(results)
     for figure in figures:
         entry = results[figure]

@@ -49,6 +49,7 @@ from sparsefield.rf import (
     simulate,
     simulate_session,
     sta,
+    stc,
     units_lasso,
     units_ml,
     units_scores,
@@ -538,6 +539,14 @@ DEFAULT_SOURCES = {
     "sta.seed": _all(_STA, "seed"),
     "sta.null_model": (param(units_sta.sta_units, "null"), param(sta.check_delays, "null")),
     "sta.separation_centering": _all(_SEPARATE, "centering"),
+    # stc: workflow/scripts/stc_units.py -> units_stc.stc_units (no defaults of its own)
+    "stc.enabled": NoLibraryDefault("whether the workflow runs the STC"),
+    "stc.n_lags": NoLibraryDefault("null: the workflow takes lasso.lags' largest lag + 1"),
+    "stc.patch": NoLibraryDefault(_REQUIRED.format("stc_units")),
+    "stc.max_dims": NoLibraryDefault(_REQUIRED.format("stc_units")),
+    "stc.n_shifts": (param(stc.spike_triggered_covariance, "n_shifts"),),
+    "stc.alpha": (param(stc.spike_triggered_covariance, "alpha"),),
+    "stc.seed": (param(stc.spike_triggered_covariance, "seed"),),
     # figures: the figure scripts
     "figures.format": NoLibraryDefault("save_figure takes the format from the file name"),
     "figures.dpi": (const(style.DPI, "sparsefield.plots.style.DPI"),),

@@ -19,6 +19,8 @@ FIGURES = (
     "lasso_cv",
     "ml_vs_lasso",
     "lasso_separation",
+    "nonlinearity",
+    "stc",
 )
 
 
@@ -117,12 +119,35 @@ def test_dry_run_and_lint_are_clean(workflow_copy):
     assert lint.returncode == 0, lint.stdout[-4000:] + lint.stderr[-4000:]
 
 
+def test_stc_results_columns_and_notes(tiny_run):
+    """stc.npz per session; every fitted unit has the STC columns or a note why not."""
+    import numpy as np
+
+    summary = pd.read_csv(tiny_run / "results/summary.tsv", sep="\t")
+    fitted = summary[summary["fitted"]]
+    for recording in ("sim_gauss", "sim_gabor", "sim_session"):
+        with np.load(tiny_run / f"results/{recording}/stc.npz") as arrays:
+            rows = fitted[fitted["recording_id"] == recording]
+            assert set(rows["unit_id"]) <= set(arrays["unit_ids"].tolist())
+            assert arrays["window_shape"].tolist() == [5, 5]
+    analysed = fitted["stc_n_excitatory"].notna()
+    assert analysed.any()
+    if (~analysed).any():
+        assert fitted.loc[~analysed, "stc_why"].str.startswith("stc: ").all()
+    for column in ("stc_n_suppressive", "stc_top_eigenvalue", "stc_null_upper",
+                   "stc_sta_below_null", "bits_per_spike_energy"):
+        assert column in summary.columns
+    assert (fitted.loc[analysed, "stc_top_eigenvalue"]
+            >= fitted.loc[analysed, "stc_bottom_eigenvalue"]).all()
+
+
 @pytest.mark.parametrize(
     "settings, key",
     [
         ({"rf": {"lagz": [0]}}, "lagz"),
         ({"rf": {"lags": "zero"}}, "zero"),
         ({"sta": {"n_shifts": 2.5}}, "2.5"),
+        ({"stc": {"max_dims": 0}}, "stc.max_dims"),
         ({"colour": "red"}, "colour"),
     ],
 )

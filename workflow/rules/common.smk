@@ -190,10 +190,16 @@ def figure_units(table, per_unit):
 
 
 def unit_figures(recording):
-    """Per-unit figure paths of one recording, once its units.tsv exists (checkpoint)."""
+    """Per-unit figure paths of one recording, once its units.tsv exists (checkpoint);
+    the output nonlinearity when models.enabled, the spike-triggered covariance figure
+    when stc.enabled."""
     table_path = checkpoints.summarise_recording.get(recording=recording).output[0]
     table = pd.read_csv(table_path, sep="\t")
     names = UNIT_FIGURES + (["truth"] if "truth_file" in recording_row(recording) else [])
+    if config["models"]["enabled"]:
+        names.append("nonlinearity")
+    if config["stc"]["enabled"]:
+        names.append("stc")
     fmt = config["figures"]["format"]
     return [
         UNIT_FIGURE.format(name=name, format=fmt).format(recording=recording, unit=unit)
@@ -244,6 +250,21 @@ def model_chunk_files(wildcards):
     units."""
     folder = f"results/{wildcards.recording}/chunks"
     return [f"{folder}/{chunk}/models.npz" for chunk in range(n_unit_chunks(wildcards.recording))]
+
+
+def stc_chunk_files(wildcards):
+    """Input function (gather_stc): the spike-triggered covariances of every chunk of a
+    session's units."""
+    folder = f"results/{wildcards.recording}/chunks"
+    return [f"{folder}/{chunk}/stc.npz" for chunk in range(n_unit_chunks(wildcards.recording))]
+
+
+def stc_file(wildcards):
+    """Input function (summarise_recording): the session's spike-triggered covariances
+    when stc.enabled, else nothing."""
+    if not config["stc"]["enabled"]:
+        return {}
+    return {"stc": f"results/{wildcards.recording}/stc.npz"}
 
 
 def models_file(wildcards):

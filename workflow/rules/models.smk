@@ -73,3 +73,29 @@ rule figure_models:
         CONDA_ENV
     script:
         "../scripts/figure_models.py"
+
+
+rule figure_nonlinearity:
+    input:
+        recording="results/{recording}/session.npz",
+        counts="results/{recording}/counts.npz",
+        ml="results/{recording}/ml_fit.npz",
+        lasso="results/{recording}/lasso_fit.npz",
+        models="results/{recording}/models.npz",
+    output:
+        unit_figure("nonlinearity"),
+    log:
+        "logs/figure_nonlinearity/{recording}/unit-{unit}.log",
+    benchmark:
+        "benchmarks/figure_nonlinearity/{recording}/unit-{unit}.tsv"
+    params:
+        dpi=config["figures"]["dpi"],
+        n_folds=config["models"]["n_folds"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_nonlinearity.py"

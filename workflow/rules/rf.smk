@@ -140,6 +140,7 @@ checkpoint summarise_recording:
     input:
         unpack(truth_files),
         unpack(models_file),
+        unpack(stc_file),
         recording="results/{recording}/session.npz",
         counts="results/{recording}/counts.npz",
         fit="results/{recording}/ml_fit.npz",

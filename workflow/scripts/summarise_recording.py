@@ -18,6 +18,7 @@ from sparsefield.rf.units_lasso import UnitsLasso
 from sparsefield.rf.units_ml import UnitsML
 from sparsefield.rf.units_scores import UnitsScores
 from sparsefield.rf.units_sta import UnitsSTA
+from sparsefield.rf.units_stc import UnitsSTC
 
 session = load(Session, snakemake.input.recording)
 truth = None
@@ -36,6 +37,7 @@ rows = unit_table(
     truth=truth,
     models=(load(UnitsScores, snakemake.input.models) if "models" in snakemake.input.keys()
             else None),
+    stc=load(UnitsSTC, snakemake.input.stc) if "stc" in snakemake.input.keys() else None,
 )
 unit_truths = None if truth is None else {
     int(unit_id): truth_of_unit(truth, unit_id) for unit_id in session.unit_ids.tolist()}

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sparsefield.rf.units_ml import UnitsML
     from sparsefield.rf.units_scores import UnitsScores
     from sparsefield.rf.units_sta import UnitsSTA
+    from sparsefield.rf.units_stc import UnitsSTC
 
 
 def peak_pixel(values: ArrayLike, frame_shape: Sequence[int],
@@ -275,7 +276,8 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
                sta: UnitsSTA, sta_separation: UnitsSeparation, lasso: UnitsLasso,
                lasso_separation: UnitsSeparation,
                truth: Mapping[str, Any] | None = None,
-               models: UnitsScores | None = None) -> list[dict[str, Any]]:
+               models: UnitsScores | None = None,
+               stc: UnitsSTC | None = None) -> list[dict[str, Any]]:
     """One row of summary numbers per unit of a session.
 
     Parameters
@@ -290,6 +292,8 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
         Ground truth of a simulated session (:func:`truth_of_unit`).
     models : sparsefield.rf.units_scores.UnitsScores, optional
         Held-out scores of the session's units (the same units, in order).
+    stc : sparsefield.rf.units_stc.UnitsSTC, optional
+        Spike-triggered covariance of the session's units (the same units, in order).
 
     Returns
     -------
@@ -309,10 +313,12 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
         :data:`FLAG_MEANINGS`), with a truth, ``truth_*``
         recovery metrics and, with ``models``, the held-out scores
         (:func:`sparsefield.rf.units_scores.score_columns`: ``bits_per_spike_<estimate>``,
-        ``pseudo_r2_<estimate>``, ``best_model``, ``bits_per_spike_truth``...).
+        ``pseudo_r2_<estimate>``, ``best_model``, ``bits_per_spike_truth``...) and, with
+        ``stc``, its columns (:func:`sparsefield.rf.units_stc.stc_columns`: ``stc_*``,
+        ``bits_per_spike_energy``).
     """
-    from sparsefield.rf.shape import moment_fit
     from sparsefield.rf.units_scores import score_columns
+    from sparsefield.rf.units_stc import rf_centre, stc_columns
 
     fitted, reasons = unit_status(binned.counts, session.min_spikes, ml, lasso, sta,
                                   session.trial_starts)
@@ -349,15 +355,15 @@ def unit_table(session: Session, binned: UnitCounts, ml: UnitsML, ml_separation:
         row["best_lag_ms"] = 1000.0 * row["best_lag"] * frame_duration
         row.update(lasso_summary(unit_lasso, lasso_separation.unit(index), session.frame_shape))
         row["lasso_cv_gain"] = float(unit_lasso.total_gain_mean[unit_lasso.index_chosen])
-        spatial = lasso_separation.spatial[index]
-        if np.any(spatial) and np.all(np.isfinite(spatial)):
-            # |map|: the centre of the whole RF (a Gabor's envelope, not its strongest lobe)
-            fit = moment_fit(np.abs(spatial), session.frame_shape)
-            row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in fit.centre)
+        centre = rf_centre(lasso_separation.spatial[index], session.frame_shape)
+        if np.all(np.isfinite(centre)):
+            row["rf_centre_row"], row["rf_centre_col"] = (float(value) for value in centre)
         row["flags"] = _unit_flags(binned.counts[:, index], session.trial_starts, unit_ml,
                                    unit_sta, session.frame_shape)
         if models is not None:
             row.update(score_columns(models, index))
+        if stc is not None:
+            row.update(stc_columns(stc, index))
         unit_truth = truth_of_unit(truth, unit_id) if truth is not None else None
         if unit_truth is not None:
             row.update(_truth_columns(unit_truth, row, index, unit_ml, unit_sta, unit_lasso,
