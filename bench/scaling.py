@@ -44,8 +44,9 @@ Curves (sizes: default; ``--quick`` drops the largest one or two)
 
 Measures
 --------
-Seconds: median wall time over ``--repeats`` (3) calls, fewer when one call takes
-longer than ``--budget`` (2 s).  Slope: least-squares fit of log(seconds) on log(size)
+Seconds: median wall time over ``--repeats`` (3) calls after an untimed warm-up; when
+the warm-up takes longer than ``--budget`` (2 s) it is the one timed call (every curve's
+smallest size is fast, so numba's kernels are loaded by then).  Slope: least-squares fit of log(seconds) on log(size)
 over the sizes of a curve; "last step": the slope between its two largest sizes
 (where fixed costs weigh least).  Peak memory ("peak MB"): the rise of the process's
 resident-set high-water mark (``VmHWM`` in ``/proc/self/status``, reset before the call
@@ -67,7 +68,7 @@ averages).  Memory: about 2.5 GB at 1e8 spikes.
 
 Usage::
 
-    python bench/scaling.py            # every curve (9.5 minutes at load 5-7 on 2 cores)
+    python bench/scaling.py            # every curve (6.3 minutes at load 5-7 on 2 cores)
     python bench/scaling.py --quick    # smaller largest sizes (under a minute)
     python bench/scaling.py --curves binning,sta --figure /tmp/scaling.png
     python bench/scaling.py --curves sta --merge all.json --output all.json  # redo one
@@ -183,15 +184,19 @@ def _peak(before):
 
 
 def timed(function, *arguments, repeats, budget):
-    """Median wall time after one untimed warm-up (one repeat only for slow calls), all
-    times, and the peak memory of the last call (module docstring, "Measures")."""
+    """Median wall time of ``repeats`` calls after one untimed warm-up, all times, and
+    the peak memory of the last call; a warm-up slower than ``budget`` is the one timed
+    call (module docstring, "Measures")."""
+    before = _reset_peak()
     start = time.perf_counter()
     function(*arguments)
     first = time.perf_counter() - start
-    count = 1 if first > budget else repeats
+    megabytes = _peak(before)
+    if first > budget:
+        return first, [first], megabytes
     times = []
-    for index in range(count):
-        before = _reset_peak() if index == count - 1 else None
+    for index in range(repeats):
+        before = _reset_peak() if index == repeats - 1 else None
         start = time.perf_counter()
         function(*arguments)
         times.append(time.perf_counter() - start)
