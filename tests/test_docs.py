@@ -268,6 +268,18 @@ def test_markdown_tables_and_inline_markup_become_rst() -> None:
     assert "- item ``one``\n  continued" in text
 
 
+def test_markdown_images_become_rst_images() -> None:
+    """An image on its own line (bench/scaling.py's figure) becomes ``.. image::``."""
+    readme_doc = _extension("readme_doc")
+    rst = "\n".join(readme_doc.markdown_to_rst([
+        "Text before.",
+        "![Scaling curves](docs/_static/scaling.png)",
+        "Text after.",
+    ]))
+    assert ".. image:: /_static/scaling.png\n   :alt: Scaling curves" in rst
+    assert "Text before." in rst and "Text after." in rst and "![" not in rst
+
+
 # ---------------------------------------------------------------------------
 # the build
 

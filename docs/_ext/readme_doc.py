@@ -4,9 +4,9 @@
 the page: :func:`section` cuts it out of the Markdown (optionally from the first
 line starting with ``:from:`` and up to the first starting with ``:until:``) and
 :func:`markdown_to_rst` turns the little Markdown the README uses (paragraphs,
-``-`` lists, pipe tables, fenced code, ``###`` headings, inline code, bold,
-italics, links, backslash escapes) into reST.  The numbers in the docs are
-therefore the README's own.
+``-`` lists, pipe tables, fenced code, ``###`` headings, images on a line of their
+own, inline code, bold, italics, links, backslash escapes) into reST.  The numbers
+in the docs are therefore the README's own.
 """
 
 from __future__ import annotations
@@ -196,6 +196,20 @@ def _table(rows: list[str]) -> list[str]:
     return lines + [""]
 
 
+#: An image on a line of its own: ``![alt](path)``, the path relative to the README.
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)\)")
+
+
+def _image(match: re.Match) -> list[str]:
+    """``.. image::`` for a README image: ``docs/x`` is ``/x`` of the Sphinx source."""
+    path = match.group("path")
+    target = "/" + path[len("docs/"):] if path.startswith("docs/") else "/../" + path
+    lines = [f".. image:: {target}"]
+    if match.group("alt"):
+        lines.append(f"   :alt: {' '.join(match.group('alt').split())}")
+    return lines + [""]
+
+
 def _code(lines: list[str], language: str) -> list[str]:
     return [f".. code-block:: {language or 'text'}", ""] + [
         f"   {line}" if line.strip() else "" for line in lines] + [""]
@@ -228,6 +242,11 @@ def markdown_to_rst(lines: list[str]) -> list[str]:
                 block.append(lines[index])
                 index += 1
             out += _code(block, language)
+            index += 1
+            continue
+        image = _IMAGE.fullmatch(stripped)
+        if image:
+            out += _image(image)
             index += 1
             continue
         heading = re.match(r"(#{3,6}) (.*)", stripped)
@@ -265,7 +284,8 @@ def markdown_to_rst(lines: list[str]) -> list[str]:
                and not lines[index].strip().startswith("|")
                and not _is_fence(lines[index])
                and not re.match(r"\s*([-*+]|\d+[.)]) ", lines[index])
-               and not re.match(r"#{3,6} ", lines[index].strip())):
+               and not re.match(r"#{3,6} ", lines[index].strip())
+               and not _IMAGE.fullmatch(lines[index].strip())):
             paragraph.append(lines[index].strip().lstrip(">").strip())
             index += 1
         out += inline("\n".join(paragraph)).split("\n") + [""]
