@@ -9,11 +9,22 @@ pytestmark = pytest.mark.workflow
 
 
 def _receptive_fields(hashes):
-    """The receptive-field results: everything but the sparse-coding branch and the
-    provenance records (whose config.yaml names units_per_job)."""
+    """The receptive-field results: everything but the sparse-coding branch, what
+    compares it with the units (the Gabor comparison: the chunked run has no sparse
+    branch), the figure lists (compared by :func:`_figure_lists`) and the provenance
+    records (whose config.yaml names units_per_job)."""
     return {path: digest for path, digest in hashes.items()
             if not path.startswith(("sparse/", "figures/sparse/"))
-            and "provenance/" not in path}
+            and "provenance/" not in path and "gabor_comparison" not in path
+            and not path.endswith("/index.tsv")}
+
+
+def _figure_lists(results):
+    """Each session's figure list (results/figures/rf/<id>/index.tsv) without the Gabor
+    comparison's row."""
+    return {str(path.relative_to(results)): [line for line in path.read_text().splitlines()
+                                             if "gabor_comparison" not in line]
+            for path in sorted((results / "figures/rf").glob("*/index.tsv"))}
 
 
 def test_chunked_run_equals_the_unsplit_run_byte_for_byte(tiny_run, tmp_path):
@@ -29,3 +40,5 @@ def test_chunked_run_equals_the_unsplit_run_byte_for_byte(tiny_run, tmp_path):
     unsplit = _receptive_fields(result_hashes(tiny_run))
     assert sorted(chunked) == sorted(unsplit)
     assert [path for path in chunked if chunked[path] != unsplit[path]] == []
+    lists = _figure_lists(workdir / "results")
+    assert len(lists) == 3 and lists == _figure_lists(tiny_run / "results")
