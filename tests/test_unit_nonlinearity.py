@@ -36,3 +36,15 @@ def test_softplus_unit_through_its_held_out_sta(tmp_path) -> None:
             result.softplus_bits_per_spike, "sta_ln", title="unit 1")
         paths.append(save_figure(figure, tmp_path / name, dpi=40))
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_the_figure_prefers_no_link_when_a_score_is_missing(tmp_path) -> None:
+    """A link without a held-out score (NaN) is no evidence: the title says so."""
+    edges = np.linspace(-1.0, 1.0, 6)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    rate = np.exp(centres)
+    for softplus, words in ((np.nan, "(no link preferred)"), (0.2, "(softplus preferred)")):
+        figure = nonlinearity_figure(edges, centres, rate, 0.8 * rate, 1.2 * rate,
+                                     np.array([1.0, 0.0]), np.array([1.0, 0.0]), 0.1,
+                                     softplus, "lasso")
+        assert words in figure.axes[0].get_title()

@@ -67,7 +67,10 @@ def nonlinearity_figure(bin_edges: ArrayLike, generator: ArrayLike, rate: ArrayL
     axes.set_xlabel(f"generator signal ({estimate} filter, held out)")
     axes.set_ylabel("rate (spikes/s)")
     axes.legend(fontsize="small")
-    preferred = "softplus" if softplus_bits_per_spike > exp_bits_per_spike else "exp"
+    if not (np.isfinite(softplus_bits_per_spike) and np.isfinite(exp_bits_per_spike)):
+        preferred = "no link"  # a link without a score is no evidence either way
+    else:
+        preferred = "softplus" if softplus_bits_per_spike > exp_bits_per_spike else "exp"
     axes.set_title(f"{title + ': ' if title else ''}exp {exp_bits_per_spike:.3f}, softplus "
                    f"{softplus_bits_per_spike:.3f} bits/spike held out ({preferred} preferred)",
                    fontsize="small")

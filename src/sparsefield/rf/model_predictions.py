@@ -23,8 +23,9 @@ the block's frames:
   full filter with an L2 penalty of fixed strength
   (:func:`sparsefield.rf.joint_fit.fit_joint`).
 
-The stimulus is centred by its mean over all frames (a reparametrisation: every model
-has a free intercept).
+The lagged stimulus is used as it is, not centred (every model has a free intercept, so
+centring would change no prediction); the STA of :func:`window_sta` is taken from the
+centred windows.
 """
 
 import dataclasses

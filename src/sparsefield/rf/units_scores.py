@@ -266,7 +266,7 @@ def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
         Contiguous blocks (those of the lasso's cross-validation for the same
         ``n_folds`` and largest lag).
     joint_fit : {"rank1", "ridge"}, default "rank1"
-    joint_alpha : float, default 0.0
+    joint_alpha : float, default 1e-3
         L2 strength of ``"ridge"``.
     joint_max_iter : int, default 1
         Alternations of ``"rank1"`` (from the training STA's rank-1 SVD; on the default

@@ -18,6 +18,7 @@ With a significant axis, the quadratic (energy) model on the significant filters
 held-out blocks of the window's frames, in bits per spike.
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from sparsefield.errors import FitError, InputError
 from sparsefield.rf.nonlinearity import energy_model_scores
 from sparsefield.rf.stc import STC, spike_triggered_covariance
 from sparsefield.rf.units import unit_names, why_array
+
+LOG = logging.getLogger(__name__)
 
 #: Significant filters of each kind kept per unit (the counts keep every one).
 MAX_FILTERS = 4
@@ -289,8 +292,10 @@ def stc_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
                     n_suppressive=stc.suppressive.shape[0], project_sta=stc.sta_projected,
                     trial_starts=trial_starts, n_folds=n_folds)
                 out["energy_bits_per_spike"][unit] = scores.bits_per_spike
-            except FitError:
-                pass  # the energy model's score stays NaN
+            except FitError as error:  # its score stays NaN: said, not silent
+                LOG.warning("%s: the energy model on its %d STC axes could not be fitted "
+                            "(%s); bits_per_spike_energy is left empty", names[unit],
+                            stc.excitatory.shape[0] + stc.suppressive.shape[0], error)
     return UnitsSTC(n_lags=n_lags, n_shifts=int(n_shifts), alpha=float(alpha),
                     frame_shape=np.asarray(frame_shape, dtype=np.int64),
                     window_shape=np.asarray(window_shape(frame_shape, patch), dtype=np.int64),
