@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup run test lint report bench docs clean clean-cache
+.PHONY: setup run test test-all lint report bench docs clean clean-cache
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Every test, the `extended` ones too (what they repeat: see their docstrings).
+test-all: setup
+	$(BIN)/python -m pytest -m ""
 
 # ruff and mypy (configured in pyproject.toml) come with the lint extra, installed into
 # .venv once, and again only when pyproject.toml changed.

@@ -25,9 +25,14 @@ def _differences(expected, actual):
     return {"missing": missing, "extra": extra, "changed": changed}
 
 
+@pytest.mark.extended
 def test_two_clean_runs_give_identical_results(tiny_run, tmp_path):
     """Every file under results/ (arrays, MAT files, tables, figures, provenance) is
-    byte-identical between two runs from clean in different folders."""
+    byte-identical between two runs from clean in different folders.
+
+    Extended (left out of the default run): test_interrupted.py's killed-and-rerun run
+    in another folder is compared with the same reference byte for byte, and so is the
+    SLURM run (test_slurm.py, in CI); this clean second run costs another 100 s."""
     workdir = copy_workflow(tmp_path)
     result = run_snakemake(workdir, "--configfile", write_config(workdir, TINY))
     assert result.returncode == 0, result.stderr[-4000:]

@@ -88,11 +88,29 @@ def slurm_cluster():
     return state
 
 
+#: What the SLURM run builds: the NWB session end to end (reader, fits, scores, STC,
+#: Gabor fits, every session and per-unit figure, provenance) and one compressed ADMM
+#: run's figures, which pull in every sparse run (the Gabor comparison needs them all):
+#: 44 jobs of 35 rules, about 40 % of the tiny DAG.  Each job costs seconds of sbatch and
+#: status polling, so the whole DAG made this the slowest test by far (417-460 s); the
+#: rules left out (the single-row simulation, the summaries, the sparse comparison
+#: figures) declare their resources like the others (checked statically in
+#: test_workflow.py) and run in every local workflow test.
+TARGETS = [
+    "results/sim_session/units.tsv",
+    "results/figures/rf/sim_session/index.tsv",
+    "results/sim_session/provenance/config.yaml",
+    "results/sparse/bdm-J2-admm/epochs.tsv",
+    "results/figures/sparse/bdm-J2-admm/atoms.png",
+]
+
+
 def test_tiny_workflow_through_the_slurm_profile(slurm_cluster, tiny_run, tmp_path):
     workdir = copy_workflow(tmp_path)
     command = [
         "timeout", "-s", "KILL", str(TIMEOUT),
         sys.executable, "-m", "snakemake",
+        *TARGETS,
         "--profile", "profiles/slurm",
         "--workflow-profile", "none",
         "--configfile", write_config(workdir, TINY),
@@ -106,21 +124,23 @@ def test_tiny_workflow_through_the_slurm_profile(slurm_cluster, tiny_run, tmp_pa
     assert result.returncode != 137, f"killed after {TIMEOUT} s:\n{output[-4000:]}"
     assert result.returncode == 0, output[-6000:]
 
-    # Every job (all but the target rule `all`) was submitted with sbatch ... The DAG
+    # Every job was submitted with sbatch (no local job: the targets are files) ... The DAG
     # grows after each checkpoint (a session's figures are known once its units.tsv
     # is), so the total comes from the last progress line, not the first job table.
-    assert sum(job_counts(output).values()) >= 20, output[-3000:]
+    assert sum(job_counts(output).values()) >= 10, output[-3000:]
     done = re.findall(r"(\d+) of (\d+) steps \(100%\) done", output)
     assert done and done[-1][0] == done[-1][1], output[-3000:]
-    n_jobs = int(done[-1][1]) - 1
-    assert n_jobs >= 60, n_jobs
+    n_jobs = int(done[-1][1])
+    assert n_jobs >= 40, n_jobs
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", output)
     assert len(submitted) == len(set(submitted)) == n_jobs, (len(submitted), n_jobs)
-    assert re.findall(r"^local(?:rule|checkpoint) (\w+):", output, re.MULTILINE) == ["all"]
+    assert re.findall(r"^local(?:rule|checkpoint) (\w+):", output, re.MULTILINE) == []
     # ... and ran under SLURM: one SLURM log per job, written by the job step.
     slurm_logs = sorted((workdir / ".snakemake/slurm_logs").rglob("*.log"))
     assert len(slurm_logs) == n_jobs
 
-    # The same bytes as the local run.
-    assert result_hashes(workdir) == result_hashes(tiny_run)
+    # The same bytes as the local run, for every file the SLURM run wrote.
+    produced, reference = result_hashes(workdir), result_hashes(tiny_run)
+    assert {f"results/{path}" for path in produced} >= set(TARGETS)
+    assert {path: reference.get(path) for path in produced} == produced
     print(f"SLURM run: {n_jobs} jobs through sbatch in {wall:.0f} s")
