@@ -15,7 +15,8 @@ from sparsefield.rf.units_scores import ESTIMATES
 @pytest.mark.parametrize("n_units", [1, 300])
 def test_models_figure_for_one_unit_and_for_hundreds(tmp_path, n_units):
     rng = np.random.default_rng(0)
-    bits = np.column_stack([np.zeros(n_units), rng.uniform(0, 1, size=(n_units, 4))])
+    bits = np.column_stack([np.zeros(n_units),
+                            rng.uniform(0, 1, size=(n_units, len(ESTIMATES) - 1))])
     bits[0, 2] = np.nan  # a gap
     figure = models_figure(bits, list(ESTIMATES), np.arange(n_units) + 10,
                            truth=bits.max(axis=1) + 0.1, title="test")

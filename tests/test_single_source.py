@@ -36,6 +36,7 @@ from sparsefield.plots import atoms as plots_atoms
 from sparsefield.plots import overview as plots_overview
 from sparsefield.plots import style
 from sparsefield.rf import (
+    joint_subframe,
     lags,
     lasso_backends,
     lasso_cv,
@@ -571,6 +572,10 @@ DEFAULT_SOURCES = {
     "models.joint.alpha": (param(units_scores.score_units, "joint_alpha"),),
     "models.joint.n_bases": (param(units_scores.score_units, "joint_bases"),),
     "models.joint.tol": (param(units_scores.score_units, "tol"),),
+    "models.subframe.bins_per_frame": (param(joint_subframe.subframe_counts, "bins_per_frame"),),
+    "models.subframe.n_bases": (param(units_scores.score_units, "subframe_bases"),),
+    "models.subframe.span_s": (param(units_scores.score_units, "subframe_span"),),
+    "models.subframe.max_iter": (param(units_scores.score_units, "subframe_max_iter"),),
     # gabor: workflow/scripts/fit_gabor_units.py, fit_gabor_atoms.py, gabor_comparison.py
     "gabor.n_orientations": _all((gabor_table.fit_unit_maps, gabor_table.fit_atoms,
                                   gabor.fit_gabors), "n_orientations"),

@@ -8,6 +8,7 @@ import pytest
 
 from sparsefield.errors import InputError
 from sparsefield.rf.binning import bin_units
+from sparsefield.rf.joint_subframe import subframe_counts
 from sparsefield.rf.neuron import NeuronModel
 from sparsefield.rf.simulate import contrast_values, expected_frame_counts, simulate_recording
 from sparsefield.rf.units import concatenate_units
@@ -41,14 +42,16 @@ def fast_unit():
                         gain=1.0)
     raw, truth = simulate_recording(model, n_frames=3000, frame_shape=(8, 8), seed=5)
     stimulus = raw["stimulus_hwt"].reshape(64, -1).T[:3000].astype(np.float64)
-    binned = bin_units(raw["spike_times"], [0, raw["spike_times"].size], raw["trigger_times"])
+    offsets = [0, raw["spike_times"].size]
+    binned = bin_units(raw["spike_times"], offsets, raw["trigger_times"])
     counts = binned.counts.astype(np.float64)
     truth_counts = expected_frame_counts([truth], stimulus, binned.edges)
-    return stimulus, counts, binned.durations, truth_counts
+    return (stimulus, counts, binned.durations, truth_counts,
+            subframe_counts(raw["spike_times"], offsets, binned.edges, 4))
 
 
 def test_expected_frame_counts_is_the_mean_of_the_simulated_counts(fast_unit):
-    stimulus, counts, _, truth_counts = fast_unit
+    stimulus, counts, _, truth_counts, _ = fast_unit
     assert truth_counts.shape == counts.shape
     # the total over 3000 frames: Poisson, ~5 SD allowed
     total = truth_counts.sum()
@@ -59,14 +62,14 @@ def test_expected_frame_counts_is_the_mean_of_the_simulated_counts(fast_unit):
 
 
 def test_best_estimate_within_ten_percent_of_the_true_model(fast_unit):
-    stimulus, counts, durations, truth_counts = fast_unit
+    stimulus, counts, durations, truth_counts, bins = fast_unit
     scores = score_units(stimulus, counts, durations, _fits(stimulus, counts, durations),
-                         max_lag=max(LAGS), truth=truth_counts, unit_ids=[1])
+                         max_lag=max(LAGS), truth=truth_counts, unit_ids=[1], bin_counts=bins)
     assert scores.scored.tolist() == [True]
     bits = dict(zip(ESTIMATES, scores.bits_per_spike[0], strict=True))
     truth_bits = float(scores.truth_bits_per_spike[0])
     best = scores.best[0]
-    assert best in ("ml", "lasso", "joint"), bits
+    assert best in ("ml", "lasso", "joint", "joint_subframe"), bits
     assert truth_bits > 0.2, truth_bits
     assert bits[best] >= 0.9 * truth_bits, (bits, truth_bits)
     # nothing fitted beats the truth by more than noise (0.02 bits/spike here)
@@ -94,8 +97,10 @@ def test_baseline_scores_exactly_zero_and_chunks_give_one_call():
     ml = fit_ml_units(stimulus, counts, durations, LAGS)
     lasso = fit_lasso_units(stimulus, counts, durations, LAGS, n_lambdas=5, n_folds=3)
     choices = unit_choices(ml, lasso)
-    options = {"max_lag": 2, "n_folds": 4, "unit_ids": [7, 8, 9]}
-    whole = score_units(stimulus, counts, durations, choices, **options)
+    # one sub-bin per frame: the sub-frame GLM on frame counts, its kernel over 3 frames
+    options = {"max_lag": 2, "n_folds": 4, "unit_ids": [7, 8, 9], "subframe_span": 0.3}
+    bins = counts[:, None, :]
+    whole = score_units(stimulus, counts, durations, choices, bin_counts=bins, **options)
     assert whole.scored.tolist() == [True, True, False]
     assert "models.n_folds" in whole.why[2] and "block 3" in whole.why[2]
     baseline = list(whole.estimates).index("baseline")
@@ -109,6 +114,7 @@ def test_baseline_scores_exactly_zero_and_chunks_give_one_call():
         assert np.all(whole.bits_per_spike[unit, 1:] > 0.05), whole.bits_per_spike[unit]
     parts = [score_units(stimulus, counts[:, units], durations,
                          {key: value[units] for key, value in choices.items()},
+                         bin_counts=bins[:, :, units],
                          **{**options, "unit_ids": np.array([7, 8, 9])[units]})
              for units in (slice(0, 1), slice(1, 3))]
     joined = concatenate_units(parts)
@@ -139,7 +145,7 @@ def test_ridge_and_raised_cosine_variants_run_and_bad_options_name_the_argument(
 
 
 def test_truth_expected_fills_units_without_truth_with_nan(fast_unit):
-    stimulus, _, _, truth_counts = fast_unit
+    stimulus, _, _, truth_counts, _ = fast_unit
     edges = np.arange(stimulus.shape[0] + 1) * 0.2
     archive = {"unit_ids": np.array([3])}
     model = NeuronModel(kind="gaussian", center_row=3.0, center_col=4.0)
@@ -151,7 +157,7 @@ def test_truth_expected_fills_units_without_truth_with_nan(fast_unit):
 
 
 def test_a_units_truth_does_not_depend_on_the_other_units_given(fast_unit):
-    stimulus, _, _, _ = fast_unit
+    stimulus, _, _, _, _ = fast_unit
     edges = np.arange(stimulus.shape[0] + 1) * 0.2
     truths = [simulate_recording(NeuronModel(kind="gaussian", center_row=row, center_col=2.0),
                                  n_frames=20, frame_shape=(8, 8))[1] for row in (1.0, 5.0, 6.0)]

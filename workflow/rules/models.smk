@@ -1,6 +1,6 @@
 # Held-out scores of every estimate (issue 12): each fitted unit's per-lag ML fit, lasso,
-# STA-based LN model and joint space-time GLM, refitted without each contiguous block of
-# frames and scored on it (bits per spike, pseudo-R2), with the true model's score for
+# STA-based LN model, joint space-time GLM and its sub-frame form (sub-bins of each frame
+# from the spike times), refitted without each contiguous block of frames and scored on it (bits per spike, pseudo-R2), with the true model's score for
 # simulated units; per chunk of units (sessions.units_per_job), then gathered.
 
 
@@ -21,6 +21,7 @@ rule score_models:
         units_per_job=config["sessions"]["units_per_job"],
         n_folds=config["models"]["n_folds"],
         joint=config["models"]["joint"],
+        subframe=config["models"]["subframe"],
         ml_max_iter=config["rf"]["max_iter"],
         ml_tol=config["rf"]["tol"],
         lasso_tol=config["lasso"]["tol"],

@@ -7,6 +7,9 @@ start(snakemake, keys={
     "n_folds": "models.n_folds", "joint_fit": "models.joint.fit",
     "joint_alpha": "models.joint.alpha", "joint_max_iter": "models.joint.max_iter",
     "joint_bases": "models.joint.n_bases", "tol": "models.joint.tol",
+    "bins_per_frame": "models.subframe.bins_per_frame",
+    "subframe_bases": "models.subframe.n_bases", "subframe_span": "models.subframe.span_s",
+    "subframe_max_iter": "models.subframe.max_iter",
 })
 
 import logging
@@ -16,6 +19,7 @@ import numpy as np
 from sparsefield.io import save_npz
 from sparsefield.io.session import Session
 from sparsefield.rf.binning import UnitCounts
+from sparsefield.rf.joint_subframe import subframe_counts
 from sparsefield.rf.units_lasso import UnitsLasso
 from sparsefield.rf.units_ml import UnitsML
 from sparsefield.rf.units_scores import score_units, truth_expected, unit_choices
@@ -32,6 +36,9 @@ if "truth" in snakemake.input.keys():
     with np.load(snakemake.input.truth, allow_pickle=False) as arrays:
         truth = truth_expected(dict(arrays), unit_ids, session.stimulus, binned.edges)
 joint = snakemake.params.joint
+subframe = snakemake.params.subframe
+bin_counts = subframe_counts(*session.spikes_of_units(units), binned.edges,
+                             bins_per_frame=subframe["bins_per_frame"])
 scores = score_units(
     session.stimulus,
     binned.counts[:, units],
@@ -44,6 +51,10 @@ scores = score_units(
     joint_max_iter=joint["max_iter"],
     joint_bases=joint["n_bases"],
     tol=joint["tol"],
+    bin_counts=bin_counts,
+    subframe_bases=subframe["n_bases"],
+    subframe_span=subframe["span_s"],
+    subframe_max_iter=subframe["max_iter"],
     fit_options={"max_iter": snakemake.params.ml_max_iter, "ml_tol": snakemake.params.ml_tol,
                  "lasso_tol": snakemake.params.lasso_tol},
     truth=truth,

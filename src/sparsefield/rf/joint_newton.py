@@ -211,7 +211,8 @@ def conjugate_gradient(multiply: Callable[[Floats], Floats],
 
 
 def newton_cg_ridge(problem: PoissonProblem, alpha: float, *, n_bases: int, n_pixels: int,
-                    tol: float, max_iter: int, label: str) -> NewtonCGResult:
+                    tol: float, max_iter: int, label: str,
+                    start: tuple[Floats, float] | None = None) -> NewtonCGResult:
     """Minimise ``F = NLL + alpha / 2 |w|^2`` by Newton-CG (module docstring).
 
     Parameters
@@ -229,6 +230,9 @@ def newton_cg_ridge(problem: PoissonProblem, alpha: float, *, n_bases: int, n_pi
         Newton steps allowed.
     label : str
         What error messages call the fit.
+    start : (ndarray of shape (n_columns,), float), optional
+        Weights and intercept (for the design as given) to start from; default: zero
+        weights and the constant rate's intercept.
 
     Returns
     -------
@@ -242,7 +246,14 @@ def newton_cg_ridge(problem: PoissonProblem, alpha: float, *, n_bases: int, n_pi
     ridge = CentredRidge(problem, alpha, n_bases, n_pixels)
     theta = np.zeros(problem.design.shape[1] + 1)
     theta[-1] = math.log(problem.counts.sum() / problem.durations.sum())
+    if start is not None:
+        theta[:-1] = np.where(ridge.free[:-1], start[0], 0.0)
+        theta[-1] = start[1] + ridge.centre @ theta[:-1]
     value, gradient = ridge.value_grad(theta)
+    if not math.isfinite(value):  # a start that overflows: the default one
+        theta[:] = 0.0
+        theta[-1] = math.log(problem.counts.sum() / problem.durations.sum())
+        value, gradient = ridge.value_grad(theta)
     n_cg = 0
     for n_iter in range(max_iter + 1):
         gradient_max = float(np.abs(gradient).max())

@@ -21,7 +21,11 @@ the block's frames:
   (:func:`sparsefield.rf.joint_rank1.fit_rank1`, started from the rank-1 SVD of the
   training STA, which for white noise points along an LNP unit's filter), or the
   full filter with an L2 penalty of fixed strength
-  (:func:`sparsefield.rf.joint_fit.fit_joint`).
+  (:func:`sparsefield.rf.joint_fit.fit_joint`);
+* ``joint_subframe``: the rank-1 joint GLM at sub-frame resolution
+  (:mod:`sparsefield.rf.joint_subframe`): each frame split into equal sub-bins, a
+  continuous-delay temporal kernel, started from the spatial profile of the training
+  STA's rank-1 SVD; a frame's expected count is the sum of its sub-bins'.
 
 The lagged stimulus is used as it is, not centred (every model has a free intercept, so
 centring would change no prediction); the STA of :func:`window_sta` is taken from the
@@ -40,6 +44,12 @@ from sparsefield.rf.basis import identity_basis, raised_cosine_basis
 from sparsefield.rf.joint import JointDesign, JointFit, joint_design
 from sparsefield.rf.joint_fit import fit_joint
 from sparsefield.rf.joint_rank1 import fit_rank1
+from sparsefield.rf.joint_subframe import (
+    SubframeDesign,
+    expected_frame_counts,
+    fit_subframe,
+    subframe_design,
+)
 from sparsefield.rf.lasso_backends import fit_lasso_at_lambda
 from sparsefield.rf.lasso_lags import lag_folds
 from sparsefield.rf.ml import fit_lag_pairs
@@ -76,6 +86,9 @@ class ScoredRows:
     joint : JointDesign
         The joint design of the scored rows, counts zero (its ``design`` is
         ``lagged`` itself for the identity basis).
+    subframe : SubframeDesign or None
+        The sub-bins of the scored rows (:func:`with_subframe`); None: the sub-frame
+        GLM is not fitted.
     """
 
     frames: np.ndarray
@@ -85,6 +98,7 @@ class ScoredRows:
     fold_frames: np.ndarray
     fold_edges: np.ndarray
     joint: JointDesign
+    subframe: SubframeDesign | None = None
 
     @property
     def n_lags(self) -> int:
@@ -157,6 +171,31 @@ def scored_rows(stimulus: Floats, durations: Floats, max_lag: int, n_folds: int,
     return ScoredRows(frames=lagged.frames, durations=lagged.durations, lagged=lagged.design,
                       stimulus_mean=stimulus.mean(axis=0), fold_frames=fold_frames,
                       fold_edges=fold_edges, joint=joint)
+
+
+def with_subframe(rows: ScoredRows, stimulus: Floats, durations: Floats, trial_starts: Ints,
+                  *, bins_per_frame: int, n_bases: int, span_s: float) -> ScoredRows:
+    """``rows`` with the sub-frame design of its frames (:attr:`ScoredRows.subframe`).
+
+    Parameters
+    ----------
+    rows : ScoredRows
+    stimulus : ndarray of shape (n_frames, n_pixels)
+    durations : ndarray of shape (n_frames,)
+        Every frame's duration (seconds): the frames are contiguous in time.
+    trial_starts : ndarray of shape (n_trials,), int64
+        What ``rows`` was made from (:func:`scored_rows`).
+    bins_per_frame, n_bases, span_s
+        Of :func:`sparsefield.rf.joint_subframe.subframe_design`.
+
+    Returns
+    -------
+    ScoredRows
+    """
+    edges = np.concatenate([[0.0], np.cumsum(durations)])
+    design = subframe_design(stimulus, edges, rows.frames, trial_starts,
+                             bins_per_frame=bins_per_frame, n_bases=n_bases, span_s=span_s)
+    return dataclasses.replace(rows, subframe=design)
 
 
 def _exposed(rows: ScoredRows, eta: Floats, fold: int) -> Floats:
@@ -360,6 +399,69 @@ def predict_joint(rows: ScoredRows, training: JointDesign, counts: Floats, fold:
     return _exposed(rows, rows.joint.design[start_row:stop_row] @ weights + intercept, fold)
 
 
+def sta_spatial(sta: Floats) -> Floats:
+    """The spatial profile of an STA's rank-1 SVD (first right singular vector).
+
+    Parameters
+    ----------
+    sta : ndarray of shape (n_lags, n_pixels)
+
+    Returns
+    -------
+    spatial : ndarray of shape (n_pixels,)
+        Unit norm.
+    """
+    _, _, right = np.linalg.svd(sta, full_matrices=False)
+    return np.asarray(right[0], dtype=np.float64)
+
+
+def predict_subframe(rows: ScoredRows, training: SubframeDesign, bin_counts: Floats, fold: int,
+                     start: Floats, *, max_iter: int, tol: float, label: str) -> Floats:
+    """Held-out expected counts of the sub-frame GLM (:mod:`sparsefield.rf.joint_subframe`).
+
+    Parameters
+    ----------
+    rows : ScoredRows
+        With its :attr:`~ScoredRows.subframe` design.
+    training : SubframeDesign
+        Its training sub-bins of this block (:func:`training_subframe`).
+    bin_counts : ndarray of shape (n_rows, bins_per_frame)
+        The unit's spikes per sub-bin of the scored rows.
+    fold : int
+    start : ndarray of shape (n_pixels,)
+        The spatial profile the alternation starts from (e.g. :func:`sta_spatial` of
+        the training STA).
+    max_iter, tol, label
+        Of :func:`sparsefield.rf.joint_subframe.fit_subframe`.
+
+    Returns
+    -------
+    expected : ndarray of shape (n_test,)
+    """
+    assert rows.subframe is not None
+    fit = fit_subframe(training, rows.training(bin_counts, fold).ravel(), start,
+                       max_iter=max_iter, tol=tol, label=label)
+    start_row, stop_row = rows.block(fold)
+    return expected_frame_counts(rows.subframe.take(np.arange(start_row, stop_row)), fit)
+
+
+def training_subframe(rows: ScoredRows, fold: int) -> SubframeDesign:
+    """The sub-frame design's training sub-bins of block ``fold`` (a copy).
+
+    Parameters
+    ----------
+    rows : ScoredRows
+        With its :attr:`~ScoredRows.subframe` design.
+    fold : int
+
+    Returns
+    -------
+    SubframeDesign
+    """
+    assert rows.subframe is not None
+    return rows.subframe.take(rows.training(np.arange(rows.frames.size), fold))
+
+
 def training_design(rows: ScoredRows, fold: int) -> JointDesign:
     """The joint design's training rows of block ``fold`` (a copy; counts zero).
 
@@ -380,4 +482,5 @@ def training_design(rows: ScoredRows, fold: int) -> JointDesign:
 
 
 __all__ = ["JOINT_FITS", "ScoredRows", "fit_joint_weights", "predict_joint", "predict_lasso",
-           "predict_ml", "predict_sta_ln", "scored_rows", "training_design", "window_sta"]
+           "predict_ml", "predict_sta_ln", "predict_subframe", "scored_rows", "sta_spatial",
+           "training_design", "training_subframe", "window_sta", "with_subframe"]

@@ -9,6 +9,11 @@ frames, and in pseudo-R² (deviance explained).  The baseline itself is an estim
 (``"baseline"``, :func:`sparsefield.rf.scores.constant_rate`): it scores 0 by
 construction.  ``best`` is the estimate with the most pooled bits per spike.
 
+``joint_subframe`` (:mod:`sparsefield.rf.joint_subframe`) models the counts of
+sub-bins of each frame (``bin_counts``, :func:`sparsefield.rf.joint_subframe.subframe_counts`
+from the spike times) and is scored on its frames' sums, on the same frames and blocks;
+without ``bin_counts`` it is not fitted (NaN).
+
 When the truth is known (simulated units), the true model's expected counts
 (:func:`sparsefield.rf.simulate.expected_frame_counts`) are scored on the same blocks
 and against the same baselines: the bits per spike a perfect estimate would reach.
@@ -38,9 +43,13 @@ from sparsefield.rf.model_predictions import (
     predict_lasso,
     predict_ml,
     predict_sta_ln,
+    predict_subframe,
     scored_rows,
+    sta_spatial,
     training_design,
+    training_subframe,
     window_sta,
+    with_subframe,
 )
 from sparsefield.rf.poisson import check_data
 from sparsefield.rf.scores import BlockScores, blocked_scores, constant_rate
@@ -51,7 +60,7 @@ from sparsefield.rf.units_ml import UnitsML
 Floats = NDArray[np.float64]
 
 #: The estimates scored, in the order of the results' ``estimates`` axis.
-ESTIMATES = ("baseline", "ml", "lasso", "sta_ln", "joint")
+ESTIMATES = ("baseline", "ml", "lasso", "sta_ln", "joint", "joint_subframe")
 
 
 @dataclass(frozen=True)
@@ -190,14 +199,16 @@ def _predict(function: Any, notes: list[str], name: str, *args: Any,
 
 
 def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
-                 options: dict[str, Any]) -> tuple[Floats, list[list[str]]]:
+                 options: dict[str, Any],
+                 bin_counts: Floats | None = None) -> tuple[Floats, list[list[str]]]:
     """Held-out expected counts of every estimate but the baseline, of the units given.
 
     ``counts`` (n_rows, n_units); ``lags`` holds the units' ``ml_lag``, ``lasso_lag``,
-    ``lasso_penalty``; returns (n_units, n_estimates - 1, n_rows), in :data:`ESTIMATES`
-    order after the baseline (NaN where a fit did not converge), and each unit's notes
-    of such failures.  Blocks outside, units inside: one training copy of the joint
-    design at a time.
+    ``lasso_penalty``; ``bin_counts`` (n_rows, bins_per_frame, n_units) or None (no
+    ``joint_subframe``); returns (n_units, n_estimates - 1, n_rows), in
+    :data:`ESTIMATES` order after the baseline (NaN where a fit did not converge or
+    was not made), and each unit's notes of such failures.  Blocks outside, units
+    inside: one training copy of the joint (and sub-frame) design at a time.
     """
     n_units = counts.shape[1]
     predicted = np.full((n_units, len(ESTIMATES) - 1, rows.frames.size), np.nan)
@@ -208,6 +219,7 @@ def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
     for fold in range(rows.fold_edges.size - 1):
         start, stop = rows.block(fold)
         training = training_design(rows, fold)
+        subframe = None if bin_counts is None else training_subframe(rows, fold)
         # each lag's training rows, shared by the units (ML and lasso)
         lag_training = {lag: rows.training(rows.lag_design(lag), fold)
                         for lag in {*lags["ml_lag"].tolist(), *lags["lasso_lag"].tolist()}}
@@ -215,6 +227,7 @@ def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
             unit_counts = np.ascontiguousarray(counts[:, unit])
             where = f"block {fold}"
             ml_lag, lasso_lag = int(lags["ml_lag"][unit]), int(lags["lasso_lag"][unit])
+            sta = window_sta(rows, unit_counts, fold)
             results = (
                 _predict(predict_ml, notes[unit], "ml", rows, unit_counts, fold, ml_lag,
                          max_iter=options["max_iter"], tol=options["ml_tol"],
@@ -226,8 +239,12 @@ def _predictions(rows: ScoredRows, counts: Floats, lags: dict[str, Any],
                          training=lag_training[lasso_lag]),
                 _predict(predict_sta_ln, notes[unit], "sta_ln", rows, unit_counts, fold),
                 _predict(predict_joint, notes[unit], "joint", rows, training, unit_counts, fold,
-                         window_sta(rows, unit_counts, fold),
-                         label=f"{where}: joint GLM (models.joint)", **joint),
+                         sta, label=f"{where}: joint GLM (models.joint)", **joint),
+                None if bin_counts is None or subframe is None else _predict(
+                    predict_subframe, notes[unit], "joint_subframe", rows, subframe,
+                    np.ascontiguousarray(bin_counts[:, :, unit]), fold, sta_spatial(sta),
+                    max_iter=options["subframe_max_iter"], tol=options["tol"],
+                    label=f"{where}: sub-frame GLM (models.subframe)"),
             )
             for index, expected in enumerate(results):
                 if expected is not None:
@@ -244,7 +261,9 @@ def _scores(rows: ScoredRows, counts: Floats, expected: Floats) -> BlockScores:
 def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
                 choices: dict[str, NDArray[Any]], *, max_lag: int, n_folds: int = 5,
                 joint_fit: str = "rank1", joint_alpha: float = 1e-3, joint_max_iter: int = 1,
-                joint_bases: int = 0, tol: float = 1e-5,
+                joint_bases: int = 0, tol: float = 1e-5, bin_counts: ArrayLike | None = None,
+                subframe_bases: int = 8, subframe_span: float = 1.0,
+                subframe_max_iter: int = 2,
                 fit_options: dict[str, Any] | None = None, truth: ArrayLike | None = None,
                 unit_ids: ArrayLike | None = None,
                 trial_starts: ArrayLike | None = None) -> UnitsScores:
@@ -274,7 +293,18 @@ def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
     joint_bases : int, default 0
         Temporal bases of the joint GLM: 0 for one weight per lag, else raised cosines.
     tol : float, default 1e-5
-        Tolerance of the joint GLM (:func:`~sparsefield.rf.model_predictions.fit_joint_weights`).
+        Tolerance of the joint GLM (:func:`~sparsefield.rf.model_predictions.fit_joint_weights`)
+        and of the sub-frame GLM.
+    bin_counts : array_like of shape (n_frames, bins_per_frame, n_units), optional
+        Spikes per sub-bin of each frame
+        (:func:`sparsefield.rf.joint_subframe.subframe_counts`), summing to ``counts``;
+        None: ``joint_subframe`` is not fitted (NaN).
+    subframe_bases : int, default 8
+        Raised-cosine temporal bases of the sub-frame GLM.
+    subframe_span : float, default 1.0
+        Longest delay of its temporal kernel in seconds.
+    subframe_max_iter : int, default 2
+        Its alternations (time step, then space step).
     fit_options : dict, optional
         ``max_iter`` and ``ml_tol`` of the ML fits (default 1000 and 1e-8), ``lasso_tol``
         of the lasso's (default 1e-7): the session's own.
@@ -302,6 +332,10 @@ def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
     rows = scored_rows(stimulus, durations, as_int(max_lag, "max_lag", 0), n_folds, starts,
                        as_int(joint_bases, "joint_bases", 0))
     row_counts = np.ascontiguousarray(counts[rows.frames])
+    row_bins = _row_bins(bin_counts, counts, rows)
+    if row_bins is not None:
+        rows = with_subframe(rows, stimulus, durations, starts, bins_per_frame=row_bins.shape[1],
+                             n_bases=subframe_bases, span_s=subframe_span)
     why = ["" if fitted else "not fitted (units.tsv says why)"
            for fitted in np.asarray(choices["fitted"], dtype=bool)]
     for unit in np.flatnonzero(choices["fitted"]).tolist():
@@ -309,19 +343,38 @@ def score_units(stimulus: ArrayLike, counts: ArrayLike, durations: ArrayLike,
     scored = np.array([not reason for reason in why], dtype=bool)
     options = {"max_iter": 1000, "ml_tol": 1e-8, "lasso_tol": 1e-7, **(fit_options or {}),
                "joint_fit": joint_fit, "joint_alpha": joint_alpha,
-               "joint_max_iter": joint_max_iter, "tol": tol}
+               "joint_max_iter": joint_max_iter, "tol": tol,
+               "subframe_max_iter": as_int(subframe_max_iter, "subframe_max_iter", 1)}
     units = np.flatnonzero(scored)
     with threadpool_limits(limits=1, user_api="blas"):
         predicted, notes = _predictions(
             rows, row_counts[:, units],
             {key: np.asarray(choices[key])[units]
-             for key in ("ml_lag", "lasso_lag", "lasso_penalty")}, options)
+             for key in ("ml_lag", "lasso_lag", "lasso_penalty")}, options,
+            None if row_bins is None else row_bins[:, :, units])
     truth_rows = None if truth is None else np.asarray(truth, dtype=np.float64)[rows.frames]
     all_notes = [""] * n_units
     for position, unit in enumerate(units.tolist()):
         all_notes[unit] = "; ".join(notes[position])
     return _collect(rows, row_counts, units, predicted, truth_rows, choices, scored, why,
                     all_notes, unit_ids, joint_fit)
+
+
+def _row_bins(bin_counts: ArrayLike | None, counts: Floats, rows: ScoredRows) -> Floats | None:
+    """The sub-bin counts of the scored rows, (n_rows, bins_per_frame, n_units).
+
+    Checked against the frame counts; None without them.
+    """
+    if bin_counts is None:
+        return None
+    bins = np.asarray(bin_counts, dtype=np.float64)
+    if bins.ndim != 3 or bins.shape[0] != counts.shape[0] or bins.shape[2] != counts.shape[1]:
+        raise InputError("bin_counts", f"must have shape (n_frames, bins_per_frame, n_units) = "
+                         f"({counts.shape[0]}, k, {counts.shape[1]}), got {bins.shape}")
+    if not np.array_equal(bins.sum(axis=1), counts):
+        raise InputError("bin_counts", "sub-bins do not sum to the frame counts: not the "
+                         "same spikes and frames")
+    return np.ascontiguousarray(bins[rows.frames])
 
 
 def _collect(rows: ScoredRows, counts: Floats, units: NDArray[np.intp], predicted: Floats,
